@@ -1,0 +1,69 @@
+"""Reads of the core domain."""
+
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+
+from clinic.hours import ClinicHours, Interval
+from clinic.models import (
+    Clinic,
+    ClinicSettingChange,
+    ConsentEvent,
+    ConsentTopic,
+    Membership,
+    Patient,
+)
+
+
+def intervals_parse(raw: list[list[str]]) -> tuple[Interval, ...]:
+    """[["09:00", "13:00"], ...] as stored -> ((time(9), time(13)), ...)."""
+    return tuple((time.fromisoformat(start), time.fromisoformat(end)) for start, end in raw)
+
+
+def clinic_hours(*, clinic: Clinic) -> ClinicHours:
+    """The clinic's working hours as the pure value the working-hours arithmetic takes."""
+    duty = None
+    if clinic.evening_duty_start and clinic.evening_duty_end:
+        duty = (clinic.evening_duty_start, clinic.evening_duty_end)
+    return ClinicHours(
+        timezone=ZoneInfo(clinic.timezone),
+        weekly=tuple(intervals_parse(day) for day in clinic.weekly_hours),
+        exceptions={e.date: intervals_parse(e.intervals) for e in clinic.day_exceptions.all()},
+        evening_duty=duty,
+        evening_duty_weekdays=frozenset(clinic.evening_duty_weekdays),
+    )
+
+
+def membership_list_for_user(*, user: object) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("clinic")
+
+
+def clinic_staff_list(*, clinic: Clinic) -> QuerySet[Membership]:
+    return Membership.objects.filter(clinic=clinic).select_related("user").order_by(
+        "role", "user__last_name", "user__first_name")
+
+
+def clinic_setting_history(*, clinic: Clinic) -> QuerySet[ClinicSettingChange]:
+    return ClinicSettingChange.objects.filter(clinic=clinic).select_related("changed_by")
+
+
+def patient_list(*, clinic: Clinic, search: str = "") -> QuerySet[Patient]:
+    patients = Patient.objects.filter(clinic=clinic)
+    for word in search.split():
+        match = (Q(last_name__icontains=word) | Q(first_name__icontains=word)
+                 | Q(patronymic__icontains=word))
+        digits = "".join(ch for ch in word if ch.isdigit())
+        if digits:
+            match |= Q(phone__contains=digits)
+        patients = patients.filter(match)
+    return patients
+
+
+def patient_consent_state(*, patient: Patient) -> dict[str, ConsentEvent | None]:
+    """The current consent per topic (channel-wide rows): the latest ledger row, or None."""
+    state: dict[str, ConsentEvent | None] = dict.fromkeys(ConsentTopic.values)
+    for event in patient.consent_events.filter(channel="").select_related("recorded_by"):
+        if state[event.topic] is None:  # rows come newest first
+            state[event.topic] = event
+    return state

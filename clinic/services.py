@@ -1,0 +1,147 @@
+"""Changes to clinics, staff and patients. Every clinic setting change is recorded."""
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from clinic.models import (
+    Clinic,
+    ClinicDayException,
+    ClinicSettingChange,
+    ConsentEvent,
+    Membership,
+    Patient,
+)
+from clinic.phones import phone_normalize
+
+# The clinic fields an owner edits in the settings pages; each change is versioned.
+CLINIC_SETTING_FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "timezone",
+    "weekly_hours",
+    "evening_duty_start",
+    "evening_duty_end",
+    "evening_duty_weekdays",
+    "first_reply_minutes",
+    "promise_minutes",
+    "max_live_dialogues",
+    "name_style",
+    "emoji_limit",
+    "stop_words",
+)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def clinic_create(*, name: str, owner: Any | None = None, **fields: Any) -> Clinic:
+    with transaction.atomic():
+        clinic = Clinic.objects.create(name=name, **fields)
+        if owner is not None:
+            Membership.objects.create(user=owner, clinic=clinic, role="owner")
+    return clinic
+
+
+def clinic_settings_update(
+    *, clinic: Clinic, changed_by: Any, changes: dict[str, Any], now: datetime
+) -> list[ClinicSettingChange]:
+    """Apply `changes` to the clinic and record one history row per value that really changed."""
+    unknown = set(changes) - set(CLINIC_SETTING_FIELDS)
+    if unknown:
+        raise ValueError(f"Not clinic settings: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+        records = []
+        for field, new in changes.items():
+            old = getattr(locked, field)
+            if _json_value(old) == _json_value(new):
+                continue
+            setattr(locked, field, new)
+            records.append(
+                ClinicSettingChange(clinic=locked, changed_by=changed_by, changed_at=now,
+                                    field=field, old_value=_json_value(old),
+                                    new_value=_json_value(new))
+            )
+        if records:
+            locked.save(update_fields=[r.field for r in records])
+            ClinicSettingChange.objects.bulk_create(records)
+    for record in records:
+        setattr(clinic, record.field, getattr(locked, record.field))
+    return records
+
+
+def clinic_day_exception_set(
+    *, clinic: Clinic, changed_by: Any, day: date, intervals: list[list[str]], note: str,
+    now: datetime,
+) -> ClinicDayException:
+    """Declare a holiday (no intervals) or a short day; replaces an earlier entry for that date."""
+    with transaction.atomic():
+        existing = ClinicDayException.objects.select_for_update().filter(
+            clinic=clinic, date=day).first()
+        old = {"intervals": existing.intervals, "note": existing.note} if existing else None
+        exception, _ = ClinicDayException.objects.update_or_create(
+            clinic=clinic, date=day, defaults={"intervals": intervals, "note": note})
+        ClinicSettingChange.objects.create(
+            clinic=clinic, changed_by=changed_by, changed_at=now, field=f"day:{day.isoformat()}",
+            old_value=old, new_value={"intervals": intervals, "note": note})
+    return exception
+
+
+def clinic_day_exception_delete(
+    *, exception: ClinicDayException, changed_by: Any, now: datetime
+) -> None:
+    with transaction.atomic():
+        ClinicSettingChange.objects.create(
+            clinic_id=exception.clinic_id, changed_by=changed_by, changed_at=now,
+            field=f"day:{exception.date.isoformat()}",
+            old_value={"intervals": exception.intervals, "note": exception.note}, new_value=None)
+        exception.delete()
+
+
+def staff_user_create(
+    *, clinic: Clinic, username: str, password: str, role: str, first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    user = get_user_model().objects.create_user(
+        username=username, password=password, first_name=first_name, last_name=last_name)
+    return Membership.objects.create(user=user, clinic=clinic, role=role)
+
+
+def patient_create(*, clinic: Clinic, phone: str = "", **fields: Any) -> Patient:
+    """Create a patient; the phone is normalised to E.164 (ValidationError when invalid)."""
+    patient = Patient(clinic=clinic, phone=phone_normalize(phone), **fields)
+    patient.full_clean(exclude=["clinic"])
+    patient.save()
+    return patient
+
+
+def patient_update(*, patient: Patient, **fields: Any) -> Patient:
+    if "phone" in fields:
+        fields["phone"] = phone_normalize(fields["phone"])
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_clean(exclude=["clinic"])
+    patient.save(update_fields=[*fields, "updated_at"])
+    return patient
+
+
+def consent_record(
+    *, patient: Patient, topic: str, granted: bool, source: str, recorded_by: Any | None,
+    now: datetime, channel: str = "", evidence: str = "",
+) -> ConsentEvent:
+    """Append a consent given or withdrawn; the ledger is never edited."""
+    event = ConsentEvent(patient=patient, topic=topic, channel=channel, granted=granted,
+                         source=source, evidence=evidence, recorded_by=recorded_by,
+                         recorded_at=now)
+    event.full_clean(exclude=["patient", "recorded_by"])
+    event.save()
+    return event

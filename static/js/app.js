@@ -1,0 +1,5 @@
+// Small progressive enhancements; every form also works without JavaScript.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-autosubmit]");
+  if (select) select.form.requestSubmit();
+});

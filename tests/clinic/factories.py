@@ -1,0 +1,49 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from clinic.models import Clinic, Membership, Patient
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Клиника {n}")
+    address = "Москва, ул. Тверская, 1"
+    timezone = "Europe/Moscow"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Анна"
+    last_name = "Белова"
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    clinic = factory.SubFactory(ClinicFactory)
+    role = "administrator"
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    clinic = factory.SubFactory(ClinicFactory)
+    last_name = "Иванова"
+    first_name = "Мария"
+    patronymic = "Петровна"
+    phone = factory.Sequence(lambda n: f"+7916{n:07d}")

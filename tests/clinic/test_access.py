@@ -1,0 +1,180 @@
+"""Tenancy and roles, proven over every URL the project has."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from clinic import services
+from clinic.models import Clinic, ClinicDayException, Patient
+from tests.clinic.factories import PatientFactory
+
+# URLs anyone may open without signing in.
+PUBLIC = {"login", "healthz", "set_language", "admin:login"}
+
+
+@dataclass
+class Route:
+    name: str
+    params: tuple[str, ...]
+
+
+def _routes(patterns=None, namespace: str = "") -> list[Route]:
+    routes = []
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            routes += _routes(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            regex = entry.pattern.regex
+            routes.append(Route(f"{namespace}{entry.name}", tuple(regex.groupindex)))
+    return routes
+
+
+PROJECT_ROUTES = [r for r in _routes() if not r.name.startswith("admin:") and "format" not in
+                  r.params]
+
+
+@dataclass
+class OtherClinic:
+    clinic: Clinic
+    patient: Patient
+    day: ClinicDayException
+
+
+# How to point each URL with parameters at an object of the other clinic. A new URL with
+# parameters must be added here, so the walk below covers it.
+OTHER_CLINIC_KWARGS = {
+    "clinic:settings-day-delete": lambda b: {"exception_id": b.day.pk},
+    "api:patient-detail": lambda b: {"pk": b.patient.pk},
+}
+
+
+@pytest.fixture
+def clinic_b(other_clinic, outsider, now) -> OtherClinic:
+    patient = PatientFactory(clinic=other_clinic, last_name="Секретова", first_name="Зинаида")
+    day = services.clinic_day_exception_set(clinic=other_clinic, changed_by=outsider, now=now,
+                                            day=now.date(), intervals=[], note="Закрыто Б")
+    return OtherClinic(other_clinic, patient, day)
+
+
+def _url(route: Route, b: OtherClinic) -> str:
+    if not route.params:
+        return reverse(route.name)
+    assert route.name in OTHER_CLINIC_KWARGS, (
+        f"{route.name} takes {route.params}: add it to OTHER_CLINIC_KWARGS")
+    return reverse(route.name, kwargs=OTHER_CLINIC_KWARGS[route.name](b))
+
+
+def test_every_url_with_parameters_is_covered_by_the_walk():
+    for route in PROJECT_ROUTES:
+        if route.params:
+            assert route.name in OTHER_CLINIC_KWARGS, route.name
+
+
+def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outsider, clinic_b):
+    """An owner of clinic A (the strongest role) walks every URL aimed at clinic B's objects."""
+    api = APIClient()
+    api.force_authenticate(owner)
+    secrets = (clinic_b.clinic.name, clinic_b.patient.last_name, clinic_b.day.note)
+    for route in PROJECT_ROUTES:
+        client.force_login(owner)  # the walk includes the logout URL
+        url = _url(route, clinic_b)
+        for response in (
+            client.get(url),
+            client.post(url, {"name": "Взлом", "clinic": clinic_b.clinic.pk}),
+            api.patch(url, {"last_name": "Взлом"}, format="json") if route.params else None,
+            api.get(url, HTTP_X_CLINIC_ID=str(clinic_b.clinic.pk)),
+        ):
+            if response is None:
+                continue
+            if route.params:
+                assert response.status_code in (403, 404, 405), (url, response.status_code)
+            body = response.content.decode(errors="replace")
+            for secret in secrets:
+                assert secret not in body, (url, secret)
+    clinic_b.patient.refresh_from_db()
+    clinic_b.clinic.refresh_from_db()
+    assert clinic_b.patient.last_name == "Секретова"
+    assert clinic_b.clinic.name == "Клиника Б"
+    assert ClinicDayException.objects.filter(pk=clinic_b.day.pk).exists()
+    assert not clinic_b.clinic.setting_changes.exclude(changed_by=outsider).exists()
+
+
+def test_switching_to_a_clinic_one_is_not_a_member_of_is_refused(client, owner, clinic_b):
+    client.force_login(owner)
+    response = client.post(reverse("clinic-switch"), {"clinic": clinic_b.clinic.pk})
+    assert response.status_code == 404
+    assert "Клиника Б" not in client.get(reverse("inbox:index")).content.decode()
+
+
+def test_a_member_of_two_clinics_switches_between_them(client, owner, other_clinic):
+    from tests.clinic.factories import MembershipFactory
+
+    MembershipFactory(user=owner, clinic=other_clinic, role="administrator")
+    client.force_login(owner)
+    client.post(reverse("clinic-switch"), {"clinic": other_clinic.pk, "next": "/inbox/"})
+    assert client.get(reverse("clinic:settings")).status_code == 403  # only an administrator there
+    assert 'selected>Клиника Б' in client.get(reverse("inbox:index")).content.decode()
+
+
+@pytest.mark.django_db
+def test_every_page_needs_a_signed_in_user(client):
+    for route in PROJECT_ROUTES:
+        if route.name in PUBLIC or route.params:
+            continue
+        response = client.get(reverse(route.name))
+        assert response.status_code in (302, 401, 403, 405), route.name
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login")), route.name
+
+
+def test_a_user_without_a_clinic_sees_an_explanation(client, django_user_model):
+    user = django_user_model.objects.create_user("lonely", password="x" * 12)
+    client.force_login(user)
+    response = client.get(reverse("inbox:index"))
+    assert response.status_code == 403
+    assert "clinic/no_clinic.html" in [t.name for t in response.templates]
+
+
+@pytest.mark.parametrize(("persona", "allowed"), [
+    ("administrator", {"inbox:index", "scheduling:calendar"}),
+    ("manager", {"inbox:index", "scheduling:calendar", "qa:index", "campaigns:index"}),
+    ("owner", {"inbox:index", "scheduling:calendar", "qa:index", "campaigns:index",
+               "clinic:settings", "clinic:settings-hours", "clinic:settings-standards",
+               "clinic:settings-history"}),
+])
+def test_roles_are_enforced_on_the_server(client, request, persona, allowed):
+    client.force_login(request.getfixturevalue(persona))
+    pages = {"inbox:index", "scheduling:calendar", "qa:index", "campaigns:index",
+             "clinic:settings", "clinic:settings-hours", "clinic:settings-standards",
+             "clinic:settings-history"}
+    for name in pages:
+        status = client.get(reverse(name)).status_code
+        assert status == (200 if name in allowed else 403), (persona, name, status)
+
+
+def test_the_api_is_scoped_to_the_callers_clinic(owner, clinic_b, patient):
+    api = APIClient()
+    api.force_authenticate(owner)
+    names = [p["last_name"] for p in api.get(reverse("api:patient-list")).json()["results"]]
+    assert names == [patient.last_name]
+    assert api.get(reverse("api:patient-list"),
+                   HTTP_X_CLINIC_ID=str(clinic_b.clinic.pk)).status_code == 403
+
+
+def test_the_api_refuses_strangers(db):
+    assert APIClient().get(reverse("api:patient-list")).status_code in (401, 403)
+
+
+def test_the_api_creates_patients_with_normalised_phones(administrator, clinic):
+    api = APIClient()
+    api.force_authenticate(administrator)
+    response = api.post(reverse("api:patient-list"),
+                        {"first_name": "Олег", "phone": "8 (916) 555-44-33"}, format="json")
+    assert response.status_code == 201, response.content
+    assert Patient.objects.get(clinic=clinic).phone == "+79165554433"
+    bad = api.post(reverse("api:patient-list"), {"first_name": "Олег", "phone": "555"},
+                   format="json")
+    assert bad.status_code == 400 and "phone" in bad.json()
