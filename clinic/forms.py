@@ -49,7 +49,7 @@ def intervals_to_text(intervals: list[list[str]]) -> str:
 
 class ClinicProfileForm(forms.ModelForm):
     timezone = forms.ChoiceField(
-        label=_("time zone"),
+        label=_("Time zone"),
         choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
     )
 
@@ -62,12 +62,12 @@ class ClinicProfileForm(forms.ModelForm):
 
 
 class WorkingHoursForm(forms.Form):
-    evening_duty_start = forms.TimeField(label=_("evening duty from"), required=False,
+    evening_duty_start = forms.TimeField(label=_("Evening duty from"), required=False,
                                          widget=forms.TimeInput(attrs={"type": "time"}))
-    evening_duty_end = forms.TimeField(label=_("evening duty until"), required=False,
+    evening_duty_end = forms.TimeField(label=_("Evening duty until"), required=False,
                                        widget=forms.TimeInput(attrs={"type": "time"}))
     evening_duty_weekdays = forms.TypedMultipleChoiceField(
-        label=_("evening duty days"), required=False, coerce=int,
+        label=_("Evening duty days"), required=False, coerce=int,
         choices=list(zip(WEEKDAYS, WEEKDAY_LABELS, strict=True)),
         widget=forms.CheckboxSelectMultiple,
     )
@@ -83,7 +83,7 @@ class WorkingHoursForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         for name, label in zip(WEEKDAY_FIELDS, WEEKDAY_LABELS, strict=True):
             self.fields[name] = forms.CharField(
-                label=label, required=False, help_text=_("empty = closed"),
+                label=label, required=False,
                 widget=forms.TextInput(attrs={"placeholder": "09:00-13:00, 14:00-20:00"}))
         self.order_fields([*WEEKDAY_FIELDS])
 
@@ -115,7 +115,7 @@ class WorkingHoursForm(forms.Form):
 
 class ResponseStandardsForm(forms.ModelForm):
     stop_words = forms.CharField(
-        label=_("stop-words"), required=False, widget=forms.Textarea(attrs={"rows": 8}),
+        label=_("Stop-words"), required=False, widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("One word or phrase per line."))
 
     class Meta:
@@ -133,11 +133,11 @@ class ResponseStandardsForm(forms.ModelForm):
 
 
 class DayExceptionForm(forms.Form):
-    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
-    hours = forms.CharField(label=_("hours"), required=False,
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.CharField(label=_("Hours"), required=False,
                             help_text=_("Empty for a holiday, or the hours of a short day."),
                             widget=forms.TextInput(attrs={"placeholder": "10:00-15:00"}))
-    note = forms.CharField(label=_("note"), required=False, max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def clean_hours(self) -> list[list[str]]:
         return intervals_from_text(self.cleaned_data["hours"])

@@ -62,7 +62,7 @@ class ClinicHours:
 
     def __post_init__(self) -> None:
         if not isinstance(self.timezone, tzinfo):
-            raise ValueError(f"timezone must be a tzinfo, got {self.timezone!r}")
+            raise TypeError(f"timezone must be a tzinfo, got {self.timezone!r}")
         if len(self.weekly) != 7:
             raise ValueError(f"weekly must have 7 entries (Monday..Sunday), got {len(self.weekly)}")
         if not set(self.evening_duty_weekdays) <= set(range(7)):

@@ -1,6 +1,7 @@
 """Reads of the core domain."""
 
-from datetime import time
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -13,6 +14,7 @@ from clinic.models import (
     ConsentTopic,
     Membership,
     Patient,
+    WorkerHeartbeat,
 )
 
 
@@ -67,3 +69,19 @@ def patient_consent_state(*, patient: Patient) -> dict[str, ConsentEvent | None]
         if state[event.topic] is None:  # rows come newest first
             state[event.topic] = event
     return state
+
+
+# Beat asks for a heartbeat every minute; three missed ones mean background work has stopped.
+WORKER_STALE_AFTER = timedelta(minutes=3)
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    last_seen: datetime | None
+    alive: bool
+
+
+def worker_status(*, now: datetime) -> WorkerStatus:
+    heartbeat = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    last_seen = heartbeat.seen_at if heartbeat else None
+    return WorkerStatus(last_seen, last_seen is not None and now - last_seen < WORKER_STALE_AFTER)

@@ -1,6 +1,9 @@
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,8 +18,8 @@ from clinic.forms import (
     ResponseStandardsForm,
     WorkingHoursForm,
 )
-from clinic.models import Clinic, ClinicDayException, Role, WorkerHeartbeat
-from clinic.selectors import clinic_setting_history, clinic_staff_list
+from clinic.models import Clinic, ClinicDayException, Role
+from clinic.selectors import clinic_setting_history, clinic_staff_list, worker_status
 
 
 @clinic_view()
@@ -52,7 +55,7 @@ def _editable_clinic(request: HttpRequest) -> Clinic:
 
 
 def _settings_page(request: HttpRequest, tab: str, context: dict) -> HttpResponse:
-    context.update(tab=tab, staff=clinic_staff_list(clinic=request.clinic))
+    context["tab"] = tab
     return render(request, f"clinic/settings_{tab}.html", context)
 
 
@@ -66,8 +69,9 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
             changes={name: form.cleaned_data[name] for name in form.Meta.fields})
         messages.success(request, _("Clinic details saved."))
         return redirect("clinic:settings")
-    heartbeat = WorkerHeartbeat.objects.order_by("-seen_at").first()
-    return _settings_page(request, "profile", {"form": form, "heartbeat": heartbeat})
+    return _settings_page(request, "profile", {
+        "form": form, "worker": worker_status(now=clock.now()),
+        "staff": clinic_staff_list(clinic=request.clinic)})
 
 
 @clinic_view(Role.OWNER)
@@ -82,8 +86,13 @@ def settings_hours(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, "hours", {
         "form": form,
         "day_form": DayExceptionForm(),
-        "exceptions": ClinicDayException.objects.filter(clinic=request.clinic),
+        "exceptions": _upcoming_days(request),
     })
+
+
+def _upcoming_days(request: HttpRequest) -> QuerySet[ClinicDayException]:
+    today = clock.now().astimezone(ZoneInfo(request.clinic.timezone)).date()
+    return ClinicDayException.objects.filter(clinic=request.clinic, date__gte=today)
 
 
 @require_POST
@@ -100,7 +109,7 @@ def settings_day_add(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, "hours", {
         "form": WorkingHoursForm(clinic=_editable_clinic(request)),
         "day_form": form,
-        "exceptions": ClinicDayException.objects.filter(clinic=request.clinic),
+        "exceptions": _upcoming_days(request),
     })
 
 

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -415,7 +416,7 @@ def test_day_intervals_are_sorted_disjoint_and_start_that_day(
         assert start.tzinfo is hours.timezone and end.tzinfo is hours.timezone
         assert start.date() == day
         assert is_working_time(hours, start)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in pairwise(spans):
         assert utc(end) < utc(start)
 
 

@@ -1,11 +1,12 @@
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from clinic import services
-from clinic.models import ClinicSettingChange, ConsentTopic, Patient
-from clinic.selectors import clinic_hours, patient_consent_state, patient_list
+from clinic.hours import add_working_minutes, is_working_time
+from clinic.models import ClinicSettingChange, ConsentTopic, Patient, WorkerHeartbeat
+from clinic.selectors import clinic_hours, patient_consent_state, patient_list, worker_status
 
 
 def test_a_setting_change_is_recorded_with_who_when_old_and_new(clinic, owner, now):
@@ -87,3 +88,31 @@ def test_patient_search_matches_names_and_phone_digits(clinic, other_clinic):
     assert [p.last_name for p in patient_list(clinic=clinic, search="Соколова")] == ["Соколова"]
     assert patient_list(clinic=clinic, search="1112233").count() == 1
     assert patient_list(clinic=clinic, search="Петрова").count() == 0
+
+
+def test_a_friday_evening_message_in_a_clinic_is_due_on_monday(clinic):
+    clinic.weekly_hours = [[["10:00", "20:00"]]] * 5 + [[], []]
+    clinic.save()
+    hours = clinic_hours(clinic=clinic)
+    friday = datetime(2026, 11, 27, 19, 58, tzinfo=hours.timezone)
+    assert add_working_minutes(hours, friday, 5) == datetime(2026, 11, 30, 10, 3,
+                                                             tzinfo=hours.timezone)
+
+
+def test_the_evening_duty_and_holidays_of_a_clinic_count(clinic, owner, now):
+    clinic.weekly_hours = [[["10:00", "20:00"]]] * 5 + [[], []]
+    clinic.evening_duty_start, clinic.evening_duty_end = time(20), time(22)
+    clinic.save()
+    services.clinic_day_exception_set(clinic=clinic, changed_by=owner, now=now,
+                                      day=date(2026, 12, 31), intervals=[], note="")
+    hours = clinic_hours(clinic=clinic)
+    tz = hours.timezone
+    assert is_working_time(hours, datetime(2026, 11, 27, 21, 0, tzinfo=tz))
+    assert not is_working_time(hours, datetime(2026, 12, 31, 12, 0, tzinfo=tz))
+
+
+def test_the_worker_counts_as_stopped_after_three_missed_heartbeats(db, now):
+    assert worker_status(now=now).last_seen is None
+    WorkerHeartbeat.objects.create(worker="celery@a", seen_at=now - timedelta(minutes=1))
+    assert worker_status(now=now).alive
+    assert not worker_status(now=now + timedelta(minutes=3)).alive
