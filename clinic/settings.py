@@ -155,11 +155,19 @@ else:
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# A patient's message never waits behind slow work: delivery and inbound follow-ups have queues
+# of their own, and media, campaigns and scoring go to "slow" (see Procfile.dev, compose).
+CELERY_TASK_ROUTES = {
+    "inbox.tasks.message_deliver_task": {"queue": "outbound"},
+    "inbox.tasks.button_answer_task": {"queue": "inbound"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "clinic.tasks.heartbeat_task", "schedule": 60.0},
+    "outbox-sweep": {"task": "inbox.tasks.outbox_sweep_task",
+                     "schedule": float(env_int("OUTBOX_SWEEP_SECONDS", 30))},
 }
 
 # --- Auth and access ------------------------------------------------------------------------
@@ -269,3 +277,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Channels -------------------------------------------------------------------------------
+# Provider base URLs are settings so tests and the demo point the real adapters at a fake server.
+TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/")
+WHATSAPP_API_BASE = os.environ.get("WHATSAPP_API_BASE", "https://graph.facebook.com").rstrip("/")
+WHATSAPP_API_VERSION = os.environ.get("WHATSAPP_API_VERSION", "v25.0")
+CHANNEL_HTTP_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_TIMEOUT", "10"))
+WEBHOOK_MAX_BYTES = 1024 * 1024
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_BACKOFF_SECONDS = env_int("OUTBOX_BACKOFF_SECONDS", 5)
+OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 900)
+# A "sending" row older than this belonged to a worker that died mid-delivery.
+OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 120)
+# A queued row this old with no delivery under way is queued again by the sweep.
+OUTBOX_REQUEUE_AFTER_SECONDS = env_int("OUTBOX_REQUEUE_AFTER_SECONDS", 30)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from clinic import views
 from clinic.api import router
+from inbox import webhooks
 
 settings_urls = (
     [
@@ -23,6 +24,8 @@ settings_urls = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("hooks/telegram/<str:key>/", webhooks.telegram, name="hook-telegram"),
+    path("hooks/whatsapp/<str:key>/", webhooks.whatsapp, name="hook-whatsapp"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", views.clinic_switch, name="clinic-switch"),

@@ -1,0 +1,267 @@
+"""Storing what patients send: once, in one transaction, before the webhook is answered."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce, Greatest
+
+from clinic.models import Patient
+from clinic.phones import phone_normalize
+from inbox.channels import adapter_for
+from inbox.channels.base import (
+    ButtonPress,
+    ChannelError,
+    Event,
+    InboundEdit,
+    InboundMessage,
+    Sender,
+    StatusUpdate,
+)
+from inbox.models import (
+    Channel,
+    ContactIdentity,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    EarlyStatus,
+    Message,
+    MessageKind,
+    MessageRevision,
+)
+
+logger = logging.getLogger(__name__)
+
+# Delivery statuses only move forward; "failed" can follow "sent" but never "delivered"/"read".
+STATUS_RANK = {"queued": 0, "sending": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass
+class StoreResult:
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+
+
+def _phone(raw: str) -> str:
+    """A provider's phone ("79161234567", "+7 916…") as E.164, or "" when it is not valid."""
+    if not raw:
+        return ""
+    try:
+        return phone_normalize(raw if raw.startswith("+") else f"+{raw}")
+    except ValidationError:
+        return ""
+
+
+def contact_link_by_phone(*, contact: ContactIdentity) -> None:
+    """Link a contact whose phone is verified: one matching patient links, several suggest."""
+    if not contact.phone or contact.patient_id:
+        return
+    matches = list(Patient.objects.filter(clinic_id=contact.clinic_id, phone=contact.phone)[:10])
+    if len(matches) == 1:
+        contact.patient = matches[0]
+        contact.save(update_fields=["patient"])
+        Conversation.objects.filter(contact=contact).update(patient=matches[0])
+    elif matches:
+        contact.suggested_patients.set(matches)
+
+
+def _contact(channel: Channel, sender: Sender) -> ContactIdentity:
+    contact = (ContactIdentity.objects
+               .filter(channel=channel, external_id=sender.external_id).first())
+    if contact is None and sender.bsuid:
+        contact = ContactIdentity.objects.filter(channel=channel, bsuid=sender.bsuid).first()
+    if contact is None:
+        try:
+            with transaction.atomic():
+                contact = ContactIdentity.objects.create(
+                    clinic_id=channel.clinic_id, channel=channel, external_id=sender.external_id,
+                    display_name=sender.display_name[:200], username=sender.username[:100],
+                    phone=_phone(sender.phone), bsuid=sender.bsuid)
+        except IntegrityError:  # created at the same moment by a duplicate delivery
+            return ContactIdentity.objects.get(channel=channel, external_id=sender.external_id)
+        contact_link_by_phone(contact=contact)
+        return contact
+    changed = {}
+    for name, value in (("display_name", sender.display_name[:200]),
+                        ("username", sender.username[:100]), ("bsuid", sender.bsuid)):
+        if value and getattr(contact, name) != value:
+            changed[name] = value
+    if changed:
+        ContactIdentity.objects.filter(pk=contact.pk).update(**changed)
+    return contact
+
+
+def _conversation(contact: ContactIdentity) -> Conversation:
+    conversation, _ = Conversation.objects.get_or_create(
+        contact=contact, defaults={"clinic_id": contact.clinic_id,
+                                   "channel_id": contact.channel_id,
+                                   "patient_id": contact.patient_id})
+    return conversation
+
+
+def _bump(conversation: Conversation, at: datetime) -> None:
+    """A patient wrote: the conversation is open again and its clocks move forward."""
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=Greatest(Coalesce("last_message_at", Value(at)), Value(at)),
+        last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(at)),
+                                         Value(at)),
+        status=Case(When(status=ConversationStatus.RESOLVED, then=Value(ConversationStatus.OPEN)),
+                    default=F("status")),
+    )
+
+
+def _insert(message: Message) -> bool:
+    """Insert unless the provider's id is already stored; True when inserted."""
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _store_message(channel: Channel, event: InboundMessage, now: datetime,
+                   result: StoreResult) -> None:
+    contact = _contact(channel, event.sender)
+    if event.contact_is_senders_own and event.contact_phone:
+        phone = _phone(event.contact_phone)
+        if phone and phone != contact.phone:
+            contact.phone = phone
+            ContactIdentity.objects.filter(pk=contact.pk).update(phone=phone)
+            contact_link_by_phone(contact=contact)
+    conversation = _conversation(contact)
+    message = Message(
+        conversation=conversation, channel=channel, direction=Direction.IN, kind=event.kind,
+        body=event.text, attachments=[a.as_dict() for a in event.attachments],
+        payload=event.payload, provider_message_id=event.provider_message_id,
+        provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
+    if _insert(message):
+        _bump(conversation, now)
+        result.stored += 1
+        return
+    result.duplicates += 1
+    existing = Message.objects.get(channel=channel, provider_message_id=event.provider_message_id)
+    if existing.edited_at and existing.body != event.text and not existing.revisions.exists():
+        # The edit came first; keep the original text as the earlier revision.
+        MessageRevision.objects.create(message=existing, body=event.text,
+                                       valid_from=event.sent_at, replaced_at=existing.edited_at)
+
+
+def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: StoreResult) -> None:
+    message = (Message.objects.select_for_update()
+               .filter(channel=channel, provider_message_id=event.provider_message_id).first())
+    if message is None:  # the edit overtook its original
+        conversation = _conversation(_contact(channel, event.sender))
+        message = Message(
+            conversation=conversation, channel=channel, direction=Direction.IN,
+            kind=MessageKind.TEXT, body=event.text, provider_message_id=event.provider_message_id,
+            provider_timestamp=event.sent_at, edited_at=event.edited_at,
+            status=DeliveryStatus.RECEIVED, created_at=now)
+        if _insert(message):
+            _bump(conversation, now)
+            result.stored += 1
+            return
+        message = Message.objects.select_for_update().get(
+            channel=channel, provider_message_id=event.provider_message_id)
+    if message.body == event.text:
+        result.duplicates += 1
+        return
+    if message.edited_at and event.edited_at <= message.edited_at:
+        # An older edit arriving late: history only, the newer text stays.
+        if not message.revisions.filter(valid_from=event.edited_at).exists():
+            MessageRevision.objects.create(message=message, body=event.text,
+                                           valid_from=event.edited_at,
+                                           replaced_at=message.edited_at)
+        result.duplicates += 1
+        return
+    MessageRevision.objects.create(message=message, body=message.body,
+                                   valid_from=message.edited_at or message.provider_timestamp,
+                                   replaced_at=event.edited_at)
+    message.body, message.edited_at = event.text, event.edited_at
+    message.save(update_fields=["body", "edited_at"])
+    result.stored += 1
+
+
+def _store_button(channel: Channel, event: ButtonPress, now: datetime,
+                  result: StoreResult) -> None:
+    conversation = _conversation(_contact(channel, event.sender))
+    message = Message(
+        conversation=conversation, channel=channel, direction=Direction.IN,
+        kind=MessageKind.BUTTON, body=event.title or event.data,
+        payload={"data": event.data, "callback_id": event.callback_id,
+                 "replied_to": event.replied_to},
+        provider_message_id=event.provider_message_id,
+        provider_timestamp=event.sent_at or now, status=DeliveryStatus.RECEIVED, created_at=now)
+    if not _insert(message):
+        result.duplicates += 1
+        return
+    _bump(conversation, now)
+    result.stored += 1
+    if event.callback_id:
+        from inbox.tasks import button_answer_task, enqueue
+
+        transaction.on_commit(lambda: enqueue(button_answer_task, message.pk))
+
+
+def button_answer(*, message_id: int, now: datetime) -> None:
+    """Answer a Telegram button press once, so the patient's spinner stops."""
+    if not Message.objects.filter(pk=message_id, handled_at__isnull=True).update(handled_at=now):
+        return
+    message = Message.objects.select_related("channel").get(pk=message_id)
+    try:
+        adapter_for(message.channel.kind).answer_button(message.channel,
+                                                        message.payload["callback_id"])
+    except ChannelError as error:  # the query expires within seconds: a retry would be late
+        logger.warning("button press %s not answered: %s", message_id, error.reason)
+
+
+def status_apply(*, message: Message, status: str, error_code: str = "",
+                 error_text: str = "") -> bool:
+    """Move an outbound message's delivery status forward; never backwards. True if changed."""
+    current = message.status
+    if current == DeliveryStatus.FAILED:
+        return False
+    if status == DeliveryStatus.FAILED:
+        if STATUS_RANK.get(current, 0) >= STATUS_RANK["delivered"]:
+            return False
+        message.error_code, message.error_text = error_code, error_text[:500]
+    elif status not in STATUS_RANK or STATUS_RANK[status] <= STATUS_RANK.get(current, 0):
+        return False
+    message.status = status
+    message.save(update_fields=["status", "error_code", "error_text"])
+    return True
+
+
+def _store_status(channel: Channel, event: StatusUpdate, result: StoreResult) -> None:
+    message = (Message.objects.select_for_update()
+               .filter(channel=channel, provider_message_id=event.provider_message_id,
+                       direction=Direction.OUT).first())
+    result.statuses += 1
+    if message is None:
+        EarlyStatus.objects.create(channel=channel, provider_message_id=event.provider_message_id,
+                                   status=event.status, error_code=event.error_code,
+                                   error_text=event.error_text[:500], at=event.at)
+        return
+    status_apply(message=message, status=event.status, error_code=event.error_code,
+                 error_text=event.error_text)
+
+
+def inbound_events_store(*, channel: Channel, events: list[Event], now: datetime) -> StoreResult:
+    """Store a webhook's events in one transaction, idempotently on the provider's ids."""
+    result = StoreResult()
+    with transaction.atomic():
+        for event in events:
+            if isinstance(event, InboundMessage):
+                _store_message(channel, event, now, result)
+            elif isinstance(event, InboundEdit):
+                _store_edit(channel, event, now, result)
+            elif isinstance(event, ButtonPress):
+                _store_button(channel, event, now, result)
+            elif isinstance(event, StatusUpdate):
+                _store_status(channel, event, result)
+    return result

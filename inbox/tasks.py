@@ -1,0 +1,37 @@
+"""Thin Celery tasks: load by id, call a service. Routed to queues in settings."""
+
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+
+from clinic import clock
+from inbox.services.inbound import button_answer
+from inbox.services.outbound import message_deliver, outbox_sweep
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task: Task, *args: Any, countdown: float | None = None) -> None:
+    """Publish without blocking the caller on a broker outage: the sweeps catch up later."""
+    try:
+        task.apply_async(args, countdown=countdown, retry=False)
+    except Exception:  # noqa: BLE001 — any broker error; the database row is the truth
+        logger.warning("could not queue %s%s; the sweep will", task.name, args, exc_info=True)
+
+
+@shared_task(acks_late=True)
+def message_deliver_task(message_id: int) -> None:
+    result = message_deliver(message_id=message_id, now=clock.now())
+    if result.retry_in is not None:
+        enqueue(message_deliver_task, message_id, countdown=result.retry_in)
+
+
+@shared_task
+def outbox_sweep_task() -> None:
+    outbox_sweep(now=clock.now())
+
+
+@shared_task(acks_late=True)
+def button_answer_task(message_id: int) -> None:
+    button_answer(message_id=message_id, now=clock.now())
