@@ -33,15 +33,15 @@ def _receive(request: HttpRequest, key: str, kind: str) -> HttpResponse:
     if not declared.isdigit() or int(declared) > settings.WEBHOOK_MAX_BYTES:
         logger.warning("%s webhook %s: body too large (%s bytes)", kind, key, declared)
         return _error(413, "body too large")
-    if request.content_type != "application/json":
-        logger.warning("%s webhook %s: content type %s", kind, key, request.content_type)
-        return _error(415, "expected application/json")
     body = request.body
     adapter = adapter_for(kind)
     if not adapter.verify(channel, request.headers, body):
         logger.warning("%s webhook %s: bad secret or signature from %s", kind, key,
                        request.META.get("REMOTE_ADDR"))
         return _error(403, "forbidden")
+    if request.content_type != "application/json":
+        logger.warning("%s webhook %s: content type %s", kind, key, request.content_type)
+        return _error(415, "expected application/json")
     try:
         events = adapter.parse(channel, body)
     except PayloadError as error:

@@ -8,7 +8,9 @@ from rest_framework.test import APIClient
 
 from clinic import services
 from clinic.models import Clinic, ClinicDayException, Patient
+from inbox.models import Channel
 from tests.clinic.factories import PatientFactory
+from tests.inbox.factories import TelegramChannelFactory, WhatsAppChannelFactory
 
 # URLs anyone may open without signing in.
 PUBLIC = {"login", "healthz", "set_language", "admin:login"}
@@ -41,6 +43,8 @@ class OtherClinic:
     clinic: Clinic
     patient: Patient
     day: ClinicDayException
+    telegram: Channel
+    whatsapp: Channel
 
 
 # How to point each URL with parameters at an object of the other clinic. A new URL with
@@ -48,6 +52,8 @@ class OtherClinic:
 OTHER_CLINIC_KWARGS = {
     "clinic:settings-day-delete": lambda b: {"exception_id": b.day.pk},
     "api:patient-detail": lambda b: {"pk": b.patient.pk},
+    "hook-telegram": lambda b: {"key": b.telegram.key},
+    "hook-whatsapp": lambda b: {"key": b.whatsapp.key},
 }
 
 
@@ -56,7 +62,8 @@ def clinic_b(other_clinic, outsider, now) -> OtherClinic:
     patient = PatientFactory(clinic=other_clinic, last_name="Секретова", first_name="Зинаида")
     day = services.clinic_day_exception_set(clinic=other_clinic, changed_by=outsider, now=now,
                                             day=now.date(), intervals=[], note="Закрыто Б")
-    return OtherClinic(other_clinic, patient, day)
+    return OtherClinic(other_clinic, patient, day, TelegramChannelFactory(clinic=other_clinic),
+                       WhatsAppChannelFactory(clinic=other_clinic))
 
 
 def _url(route: Route, b: OtherClinic) -> str:

@@ -97,8 +97,9 @@ def wa_contact(wa_id: str = "79161234567", name: str = "Мария",
     return {"profile": {"name": name}, "wa_id": wa_id, "user_id": user_id}
 
 
-def wa_text(wamid: str = "wamid.HBgLNzkxNjEyMzQ1NjcVAgASGBQzQUE", text: str = "Сколько стоит чистка?",
-            wa_id: str = "79161234567", timestamp: str = "1795000000") -> dict:
+def wa_text(wamid: str = "wamid.HBgLNzkxNjEyMzQ1NjcVAgASGBQzQUE",
+            text: str = "Сколько стоит чистка?", wa_id: str = "79161234567",
+            timestamp: str = "1795000000") -> dict:
     return {"from": wa_id, "id": wamid, "timestamp": timestamp, "type": "text",
             "text": {"body": text}}
 

@@ -1,0 +1,154 @@
+from datetime import timedelta
+
+import pytest
+
+from inbox.models import EarlyStatus, Message
+from inbox.services.outbound import (
+    SendRefused,
+    early_statuses_apply,
+    message_deliver,
+    message_send,
+    outbox_sweep,
+)
+
+
+def send(conversation, administrator, now, text="Здравствуйте, Мария! Чем помочь?", **kwargs):
+    return message_send(conversation=conversation, author=administrator, text=text, now=now,
+                        **kwargs)
+
+
+def test_a_reply_is_written_as_queued_and_handed_to_celery_after_commit(
+        telegram_conversation, administrator, now, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        message = send(telegram_conversation, administrator, now)
+    assert message.status == "queued" and message.direction == "out"
+    assert len(callbacks) == 1
+
+
+def test_delivery_sends_once_and_records_the_provider_id(
+        fake, telegram_conversation, administrator, now):
+    message = send(telegram_conversation, administrator, now)
+    assert message_deliver(message_id=message.pk, now=now).sent
+    assert not message_deliver(message_id=message.pk, now=now).sent  # a second run: nothing
+    message.refresh_from_db()
+    assert message.status == "sent" and message.provider_message_id.startswith("5123456789:")
+    sent = fake.sent("telegram")
+    assert len(sent) == 1
+    assert sent[0].json == {"chat_id": 5123456789, "text": "Здравствуйте, Мария! Чем помочь?"}
+
+
+def test_buttons_go_out_as_an_inline_keyboard(fake, telegram_conversation, administrator, now):
+    message = send(telegram_conversation, administrator, now, text="Подтвердите запись",
+                   buttons=[("appt:1:confirm", "Подтверждаю"), ("appt:1:cancel", "Отменить")])
+    message_deliver(message_id=message.pk, now=now)
+    keyboard = fake.sent("telegram")[0].json["reply_markup"]["inline_keyboard"]
+    assert keyboard == [[{"text": "Подтверждаю", "callback_data": "appt:1:confirm"}],
+                        [{"text": "Отменить", "callback_data": "appt:1:cancel"}]]
+
+
+def test_telegram_429_is_retried_after_retry_after(fake, telegram_conversation, administrator,
+                                                   now):
+    fake.fail_next("telegram", status=429, retry_after=7)
+    message = send(telegram_conversation, administrator, now)
+    result = message_deliver(message_id=message.pk, now=now)
+    assert result.retry_in == 7
+    message.refresh_from_db()
+    assert message.status == "queued" and message.next_attempt_at == now + timedelta(seconds=7)
+    assert not message_deliver(message_id=message.pk, now=now + timedelta(seconds=3)).sent
+    assert message_deliver(message_id=message.pk, now=now + timedelta(seconds=7)).sent
+    assert len(fake.sent("telegram")) == 1
+
+
+def test_a_blocked_bot_fails_for_good_with_a_human_reason(fake, telegram_conversation,
+                                                          administrator, now):
+    fake.fail_next("telegram", status=403)
+    message = send(telegram_conversation, administrator, now)
+    assert message_deliver(message_id=message.pk, now=now).retry_in is None
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_text == "The patient blocked the bot"
+
+
+def test_server_errors_back_off_and_give_up_after_the_limit(fake, settings, telegram_conversation,
+                                                            administrator, now):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    fake.fail_next("telegram", status=502, count=3)
+    message = send(telegram_conversation, administrator, now)
+    delays = []
+    at = now
+    for _ in range(3):
+        result = message_deliver(message_id=message.pk, now=at)
+        if result.retry_in:
+            delays.append(result.retry_in)
+            at += timedelta(seconds=result.retry_in)
+    assert delays == [5, 10]
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_text.startswith("Gave up after 3")
+
+
+def test_whatsapp_free_text_inside_the_window(fake, whatsapp_conversation, administrator, now):
+    message = send(whatsapp_conversation, administrator, now)
+    message_deliver(message_id=message.pk, now=now)
+    message.refresh_from_db()
+    assert message.status == "sent" and message.provider_message_id.startswith("wamid.")
+    request = fake.sent("whatsapp")[0]
+    assert request.json["type"] == "text" and request.json["to"] == "79161234567"
+    assert request.headers["Authorization"] == "Bearer EAAtest"
+
+
+def test_whatsapp_outside_the_window_needs_a_template(fake, whatsapp_conversation,
+                                                      administrator, now):
+    later = now + timedelta(hours=25)
+    with pytest.raises(SendRefused, match="24 hours"):
+        send(whatsapp_conversation, administrator, later)
+    message = message_send(conversation=whatsapp_conversation, author=administrator, now=later,
+                           template="visit_reminder", template_params=["Мария", "15:30"])
+    message_deliver(message_id=message.pk, now=later)
+    template = fake.sent("whatsapp")[0].json["template"]
+    assert template["name"] == "visit_reminder"
+    assert [p["text"] for p in template["components"][0]["parameters"]] == ["Мария", "15:30"]
+
+
+def test_an_unknown_template_is_refused(whatsapp_conversation, administrator, now):
+    with pytest.raises(SendRefused):
+        message_send(conversation=whatsapp_conversation, author=administrator, now=now,
+                     template="promo_blast")
+
+
+def test_whatsapp_131047_fails_with_the_window_reason(fake, whatsapp_conversation,
+                                                      administrator, now):
+    fake.fail_next("whatsapp", status=400, code=131047)
+    message = send(whatsapp_conversation, administrator, now)
+    message_deliver(message_id=message.pk, now=now)
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_code == "131047"
+    assert "24-hour window" in message.error_text
+
+
+def test_a_status_that_came_before_the_send_is_applied_when_the_send_is_recorded(
+        fake, whatsapp_conversation, administrator, now):
+    message = send(whatsapp_conversation, administrator, now)
+    message_deliver(message_id=message.pk, now=now)
+    message.refresh_from_db()
+    wamid = message.provider_message_id
+    Message.objects.filter(pk=message.pk).update(status="sent")
+    EarlyStatus.objects.create(channel=message.channel, provider_message_id=wamid,
+                               status="delivered", at=now)
+    assert early_statuses_apply(channel_id=message.channel_id) == 1
+    message.refresh_from_db()
+    assert message.status == "delivered" and not EarlyStatus.objects.exists()
+
+
+def test_the_sweep_requeues_a_delivery_whose_worker_died(fake, telegram_conversation,
+                                                        administrator, now):
+    message = send(telegram_conversation, administrator, now)
+    Message.objects.filter(pk=message.pk).update(status="sending", claimed_at=now, attempts=1)
+    assert not message_deliver(message_id=message.pk, now=now).sent  # claimed by the dead one
+    later = now + timedelta(minutes=5)
+    assert outbox_sweep(now=later) == 1
+    assert message_deliver(message_id=message.pk, now=later).sent
+    assert len(fake.sent("telegram")) == 1
+
+
+def test_an_empty_message_is_refused(telegram_conversation, administrator, now):
+    with pytest.raises(SendRefused):
+        send(telegram_conversation, administrator, now, text="   ")
