@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import CursorPagination
-from rest_framework.routers import DefaultRouter
 
 from clinic import services
 from clinic.models import Patient
@@ -50,7 +49,3 @@ class PatientViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer: PatientSerializer) -> None:
         serializer.instance = services.patient_update(patient=serializer.instance,
                                                       **serializer.validated_data)
-
-
-router = DefaultRouter()
-router.register("patients", PatientViewSet, basename="patient")

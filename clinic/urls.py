@@ -3,10 +3,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
 
 from clinic import views
-from clinic.api import router
+from clinic.api import PatientViewSet
 from inbox import webhooks
+from inbox.api import ConversationViewSet
+
+router = DefaultRouter()
+router.register("patients", PatientViewSet, basename="patient")
+router.register("conversations", ConversationViewSet, basename="conversation")
 
 settings_urls = (
     [

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from clinic import services
 from clinic.models import Clinic, ClinicDayException, Patient
-from inbox.models import Channel
+from inbox.models import Channel, ContactIdentity, Conversation, Message
 from tests.clinic.factories import PatientFactory
 from tests.inbox.factories import TelegramChannelFactory, WhatsAppChannelFactory
 
@@ -45,6 +45,7 @@ class OtherClinic:
     day: ClinicDayException
     telegram: Channel
     whatsapp: Channel
+    conversation: Conversation
 
 
 # How to point each URL with parameters at an object of the other clinic. A new URL with
@@ -52,6 +53,8 @@ class OtherClinic:
 OTHER_CLINIC_KWARGS = {
     "clinic:settings-day-delete": lambda b: {"exception_id": b.day.pk},
     "api:patient-detail": lambda b: {"pk": b.patient.pk},
+    "api:conversation-detail": lambda b: {"pk": b.conversation.pk},
+    "api:conversation-messages": lambda b: {"pk": b.conversation.pk},
     "hook-telegram": lambda b: {"key": b.telegram.key},
     "hook-whatsapp": lambda b: {"key": b.whatsapp.key},
 }
@@ -62,8 +65,15 @@ def clinic_b(other_clinic, outsider, now) -> OtherClinic:
     patient = PatientFactory(clinic=other_clinic, last_name="Секретова", first_name="Зинаида")
     day = services.clinic_day_exception_set(clinic=other_clinic, changed_by=outsider, now=now,
                                             day=now.date(), intervals=[], note="Закрыто Б")
-    return OtherClinic(other_clinic, patient, day, TelegramChannelFactory(clinic=other_clinic),
-                       WhatsAppChannelFactory(clinic=other_clinic))
+    telegram = TelegramChannelFactory(clinic=other_clinic)
+    contact = ContactIdentity.objects.create(clinic=other_clinic, channel=telegram,
+                                             external_id="777", display_name="Секретова З.")
+    conversation = Conversation.objects.create(clinic=other_clinic, channel=telegram,
+                                               contact=contact, patient=patient)
+    Message.objects.create(conversation=conversation, channel=telegram, direction="in",
+                           body="Секретный вопрос", status="received", created_at=now)
+    return OtherClinic(other_clinic, patient, day, telegram,
+                       WhatsAppChannelFactory(clinic=other_clinic), conversation)
 
 
 def _url(route: Route, b: OtherClinic) -> str:
@@ -84,14 +94,17 @@ def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outs
     """An owner of clinic A (the strongest role) walks every URL aimed at clinic B's objects."""
     api = APIClient()
     api.force_authenticate(owner)
-    secrets = (clinic_b.clinic.name, clinic_b.patient.last_name, clinic_b.day.note)
+    secrets = (clinic_b.clinic.name, clinic_b.patient.last_name, clinic_b.day.note,
+               "Секретный вопрос")
     for route in PROJECT_ROUTES:
         client.force_login(owner)  # the walk includes the logout URL
+        api.force_login(owner)
         url = _url(route, clinic_b)
         for response in (
             client.get(url),
             client.post(url, {"name": "Взлом", "clinic": clinic_b.clinic.pk}),
             api.patch(url, {"last_name": "Взлом"}, format="json") if route.params else None,
+            api.post(url, {"text": "Взлом"}, format="json") if route.params else None,
             api.get(url, HTTP_X_CLINIC_ID=str(clinic_b.clinic.pk)),
         ):
             if response is None:
@@ -106,6 +119,7 @@ def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outs
     assert clinic_b.patient.last_name == "Секретова"
     assert clinic_b.clinic.name == "Клиника Б"
     assert ClinicDayException.objects.filter(pk=clinic_b.day.pk).exists()
+    assert Message.objects.filter(conversation=clinic_b.conversation).count() == 1
     assert not clinic_b.clinic.setting_changes.exclude(changed_by=outsider).exists()
 
 

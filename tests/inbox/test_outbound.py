@@ -152,3 +152,35 @@ def test_the_sweep_requeues_a_delivery_whose_worker_died(fake, telegram_conversa
 def test_an_empty_message_is_refused(telegram_conversation, administrator, now):
     with pytest.raises(SendRefused):
         send(telegram_conversation, administrator, now, text="   ")
+
+
+def test_the_api_lists_the_thread_and_sends_a_reply(telegram_conversation, administrator,
+                                                     django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(administrator)
+    base = f"/api/v1/conversations/{telegram_conversation.pk}/"
+    assert api.get("/api/v1/conversations/").json()["results"][0]["id"] == \
+        telegram_conversation.pk
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api.post(base + "messages/", {"text": "Добрый день! Чем помочь?"},
+                            format="json")
+    assert response.status_code == 201 and response.json()["status"] == "queued"
+    assert len(callbacks) == 1
+    thread = api.get(base + "messages/").json()["results"]
+    assert [m["body"] for m in thread] == ["Добрый день! Чем помочь?"]
+    assert api.post(base + "messages/", {"text": ""}, format="json").status_code == 409
+
+
+def test_the_api_refuses_free_text_outside_the_whatsapp_window(whatsapp_conversation,
+                                                               administrator):
+    from rest_framework.test import APIClient
+
+    whatsapp_conversation.last_patient_message_at = None
+    whatsapp_conversation.save()
+    api = APIClient()
+    api.force_authenticate(administrator)
+    response = api.post(f"/api/v1/conversations/{whatsapp_conversation.pk}/messages/",
+                        {"text": "Здравствуйте"}, format="json")
+    assert response.status_code == 409 and "24" in response.json()["detail"]
