@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+FAKE_PROVIDERS_PORT ?= 8765
+# Simulated patient messages per second in `make run` (0 = none).
+SIMULATE_RATE ?= 0.1
 
 .PHONY: run test install lint messages bench clean
 
@@ -23,10 +26,16 @@ install: $(INSTALLED)
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py seed_demo_channels
 	@echo
 	@echo "Clinic Inbox: open http://$(HOST):$(PORT)/ and sign in with a login above. Ctrl-C stops everything."
+	@echo "Fake Telegram/WhatsApp APIs on :$(FAKE_PROVIDERS_PORT); simulated patients: $(SIMULATE_RATE) messages/s (SIMULATE_RATE=0 for none)."
 	@echo
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) FAKE_PROVIDERS_PORT=$(FAKE_PROVIDERS_PORT) \
+		SIMULATE_RATE=$(SIMULATE_RATE) \
+		TELEGRAM_API_BASE=http://127.0.0.1:$(FAKE_PROVIDERS_PORT) \
+		WHATSAPP_API_BASE=http://127.0.0.1:$(FAKE_PROVIDERS_PORT) \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 test: install
 	$(BIN)/pytest

@@ -1,0 +1,37 @@
+"""Give the demo clinic a Telegram bot and a WhatsApp number wired to the fake providers."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.management.commands.seed_demo import DEMO_CLINIC
+from clinic.models import Clinic
+from inbox.models import Channel, ChannelKind
+
+DEMO_TEMPLATES = [
+    {"name": "visit_reminder", "language": "ru", "params": ["patient_first_name", "visit_time"]},
+    {"name": "reply_after_24h", "language": "ru", "params": ["patient_first_name"]},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo clinic's Telegram and WhatsApp channels (safe to run twice)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--force", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("demo data is only for DEBUG=1 (or --force)")
+        clinic = Clinic.objects.filter(name=DEMO_CLINIC).first()
+        if clinic is None:
+            raise CommandError("run `manage.py seed_demo` first")
+        Channel.objects.get_or_create(clinic=clinic, kind=ChannelKind.TELEGRAM, defaults={
+            "name": "@ulybka_clinic_bot", "bot_token": "100200300:demo-bot-token"})
+        Channel.objects.get_or_create(clinic=clinic, kind=ChannelKind.WHATSAPP, defaults={
+            "name": "+7 495 123-45-67", "phone_number_id": "106540352242922",
+            "access_token": "demo-access-token", "app_secret": "demo-app-secret",
+            "verify_token": "demo-verify-token", "whatsapp_templates": DEMO_TEMPLATES})
+        for channel in Channel.objects.filter(clinic=clinic):
+            self.stdout.write(f"{channel}: webhook /hooks/{channel.kind}/{channel.key}/")
