@@ -31,7 +31,7 @@ run: install
 	@echo "Clinic Inbox: open http://$(HOST):$(PORT)/ and sign in with a login above. Ctrl-C stops everything."
 	@echo "Fake Telegram/WhatsApp APIs on :$(FAKE_PROVIDERS_PORT); simulated patients: $(SIMULATE_RATE) messages/s (SIMULATE_RATE=0 for none)."
 	@echo
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) FAKE_PROVIDERS_PORT=$(FAKE_PROVIDERS_PORT) \
+	PYTHONUNBUFFERED=1 DEBUG=1 HOST=$(HOST) WEB_PORT=$(PORT) FAKE_PROVIDERS_PORT=$(FAKE_PROVIDERS_PORT) \
 		SIMULATE_RATE=$(SIMULATE_RATE) \
 		TELEGRAM_API_BASE=http://127.0.0.1:$(FAKE_PROVIDERS_PORT) \
 		WHATSAPP_API_BASE=http://127.0.0.1:$(FAKE_PROVIDERS_PORT) \
