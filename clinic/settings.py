@@ -275,7 +275,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -292,3 +292,8 @@ OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 900)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 120)
 # A queued row this old with no delivery under way is queued again by the sweep.
 OUTBOX_REQUEUE_AFTER_SECONDS = env_int("OUTBOX_REQUEUE_AFTER_SECONDS", 30)
+# Website chat API limits (per address, per visitor) and the longest long-poll.
+WEBCHAT_IP_RATE = os.environ.get("WEBCHAT_IP_RATE", "120/m")
+WEBCHAT_SEND_RATE = os.environ.get("WEBCHAT_SEND_RATE", "20/m")
+WEBCHAT_SESSION_RATE = os.environ.get("WEBCHAT_SESSION_RATE", "10/h")
+WEBCHAT_LONGPOLL_SECONDS = float(os.environ.get("WEBCHAT_LONGPOLL_SECONDS", "20"))

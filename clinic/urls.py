@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from clinic import views
 from clinic.api import PatientViewSet
-from inbox import webhooks
+from inbox import webchat, webhooks
 from inbox.api import ConversationViewSet
 
 router = DefaultRouter()
@@ -32,6 +32,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("hooks/telegram/<str:key>/", webhooks.telegram, name="hook-telegram"),
     path("hooks/whatsapp/<str:key>/", webhooks.whatsapp, name="hook-whatsapp"),
+    path("hooks/webchat/<str:key>/<str:action>/", webchat.api, name="hook-webchat"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", views.clinic_switch, name="clinic-switch"),

@@ -63,6 +63,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings) -> None:
+    """Each test counts rate limits from zero, in memory (never flushing a shared Redis)."""
+    settings.CACHES = {**settings.CACHES, "ratelimit": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": os.urandom(8).hex()}}
+    settings.RATELIMIT_USE_CACHE = "ratelimit"
+
+
 @pytest.fixture
 def now() -> datetime:
     """A fixed, aware 'now': Tuesday 2026-11-24 11:00 in Moscow."""

@@ -2,11 +2,13 @@
 
 from inbox.channels.base import Adapter
 from inbox.channels.telegram import TelegramAdapter
+from inbox.channels.webchat import WebchatAdapter
 from inbox.channels.whatsapp import WhatsAppAdapter
 
 ADAPTERS: dict[str, Adapter] = {
     "telegram": TelegramAdapter(),
     "whatsapp": WhatsAppAdapter(),
+    "webchat": WebchatAdapter(),
 }
 
 

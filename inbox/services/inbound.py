@@ -220,6 +220,14 @@ def button_answer(*, message_id: int, now: datetime) -> None:
         logger.warning("button press %s not answered: %s", message_id, error.reason)
 
 
+def webchat_messages_seen(*, messages: list[Message]) -> None:
+    """The widget fetched these: the clinic's replies among them count as delivered."""
+    ids = [m.pk for m in messages if m.direction == Direction.OUT]
+    if ids:
+        Message.objects.filter(pk__in=ids, status=DeliveryStatus.SENT).update(
+            status=DeliveryStatus.DELIVERED)
+
+
 def status_apply(*, message: Message, status: str, error_code: str = "",
                  error_text: str = "") -> bool:
     """Move an outbound message's delivery status forward; never backwards. True if changed."""

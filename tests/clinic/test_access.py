@@ -10,7 +10,11 @@ from clinic import services
 from clinic.models import Clinic, ClinicDayException, Patient
 from inbox.models import Channel, ContactIdentity, Conversation, Message
 from tests.clinic.factories import PatientFactory
-from tests.inbox.factories import TelegramChannelFactory, WhatsAppChannelFactory
+from tests.inbox.factories import (
+    TelegramChannelFactory,
+    WebchatChannelFactory,
+    WhatsAppChannelFactory,
+)
 
 # URLs anyone may open without signing in.
 PUBLIC = {"login", "healthz", "set_language", "admin:login"}
@@ -46,6 +50,7 @@ class OtherClinic:
     telegram: Channel
     whatsapp: Channel
     conversation: Conversation
+    webchat: Channel
 
 
 # How to point each URL with parameters at an object of the other clinic. A new URL with
@@ -57,6 +62,7 @@ OTHER_CLINIC_KWARGS = {
     "api:conversation-messages": lambda b: {"pk": b.conversation.pk},
     "hook-telegram": lambda b: {"key": b.telegram.key},
     "hook-whatsapp": lambda b: {"key": b.whatsapp.key},
+    "hook-webchat": lambda b: {"key": b.webchat.key, "action": "messages"},
 }
 
 
@@ -73,7 +79,8 @@ def clinic_b(other_clinic, outsider, now) -> OtherClinic:
     Message.objects.create(conversation=conversation, channel=telegram, direction="in",
                            body="Секретный вопрос", status="received", created_at=now)
     return OtherClinic(other_clinic, patient, day, telegram,
-                       WhatsAppChannelFactory(clinic=other_clinic), conversation)
+                       WhatsAppChannelFactory(clinic=other_clinic), conversation,
+                       WebchatChannelFactory(clinic=other_clinic))
 
 
 def _url(route: Route, b: OtherClinic) -> str:

@@ -28,3 +28,13 @@ class WhatsAppChannelFactory(factory.django.DjangoModelFactory):
     verify_token = "verify-me"
     whatsapp_templates = [{"name": "visit_reminder", "language": "ru",
                            "params": ["patient_first_name", "visit_time"]}]
+
+
+class WebchatChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Channel
+
+    clinic = factory.SubFactory(ClinicFactory)
+    kind = ChannelKind.WEBCHAT
+    name = "Чат на сайте"
+    allowed_origins = ["https://ulybka-clinic.ru"]
