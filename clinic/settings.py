@@ -160,6 +160,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "inbox.tasks.message_deliver_task": {"queue": "outbound"},
     "inbox.tasks.button_answer_task": {"queue": "inbound"},
+    "inbox.tasks.media_fetch_task": {"queue": "slow"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -297,3 +298,12 @@ WEBCHAT_IP_RATE = os.environ.get("WEBCHAT_IP_RATE", "120/m")
 WEBCHAT_SEND_RATE = os.environ.get("WEBCHAT_SEND_RATE", "20/m")
 WEBCHAT_SESSION_RATE = os.environ.get("WEBCHAT_SESSION_RATE", "10/h")
 WEBCHAT_LONGPOLL_SECONDS = float(os.environ.get("WEBCHAT_LONGPOLL_SECONDS", "20"))
+# Files patients send: fetched into storage by a task on the "slow" queue.
+MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 20 * 1024 * 1024)  # Telegram's getFile limit
+MEDIA_ALLOWED_TYPES = env_list("MEDIA_ALLOWED_TYPES") or [
+    "image/*", "application/pdf", "audio/*", "video/mp4", "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+]
+MEDIA_MAX_ATTEMPTS = env_int("MEDIA_MAX_ATTEMPTS", 5)
+MEDIA_RETRY_SECONDS = env_int("MEDIA_RETRY_SECONDS", 60)

@@ -7,6 +7,7 @@ from celery import Task, shared_task
 
 from clinic import clock
 from inbox.services.inbound import button_answer
+from inbox.services.media import media_fetch
 from inbox.services.outbound import message_deliver, outbox_sweep
 
 logger = logging.getLogger(__name__)
@@ -35,3 +36,10 @@ def outbox_sweep_task() -> None:
 @shared_task(acks_late=True)
 def button_answer_task(message_id: int) -> None:
     button_answer(message_id=message_id, now=clock.now())
+
+
+@shared_task(acks_late=True)
+def media_fetch_task(message_id: int) -> None:
+    retry_in = media_fetch(message_id=message_id, now=clock.now())
+    if retry_in is not None:
+        enqueue(media_fetch_task, message_id, countdown=retry_in)

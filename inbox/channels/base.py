@@ -109,6 +109,35 @@ class Outbound:
     template: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Media:
+    content: bytes
+    mime: str
+    name: str = ""
+
+
+def download(client: httpx.Client, url: str, *, max_bytes: int, provider: str,
+             headers: dict[str, str] | None = None) -> bytes:
+    """GET a file, refusing (permanently) to read past `max_bytes`."""
+    chunks, size = [], 0
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
+                raise ChannelError(f"{provider} file download failed: HTTP "
+                                   f"{response.status_code}",
+                                   permanent=response.status_code < 500,
+                                   code=str(response.status_code))
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ChannelError(f"The file is larger than {max_bytes // 2**20} MB",
+                                       permanent=True, code="too_large")
+                chunks.append(chunk)
+    except httpx.HTTPError as error:
+        raise network_error(provider, error) from error
+    return b"".join(chunks)
+
+
 class Adapter(Protocol):
     kind: str
 
@@ -119,6 +148,8 @@ class Adapter(Protocol):
     def send(self, channel: Any, outbound: Outbound) -> str: ...
 
     def answer_button(self, channel: Any, callback_id: str) -> None: ...
+
+    def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media: ...
 
 
 def http_client() -> httpx.Client:

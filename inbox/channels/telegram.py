@@ -2,6 +2,7 @@
 
 import hmac
 import json
+import mimetypes
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +16,11 @@ from inbox.channels.base import (
     Event,
     InboundEdit,
     InboundMessage,
+    Media,
     Outbound,
     PayloadError,
     Sender,
+    download,
     http_client,
     network_error,
 )
@@ -183,3 +186,15 @@ class TelegramAdapter:
 
     def answer_button(self, channel: Any, callback_id: str) -> None:
         self._call(channel, "answerCallbackQuery", {"callback_query_id": callback_id})
+
+    def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media:
+        info = self._call(channel, "getFile", {"file_id": provider_ref})
+        if (info.get("file_size") or 0) > max_bytes:
+            raise ChannelError(f"The file is larger than {max_bytes // 2**20} MB",
+                               permanent=True, code="too_large")
+        path = info["file_path"]
+        with http_client() as client:
+            content = download(client, f"{settings.TELEGRAM_API_BASE}/file/bot"
+                               f"{channel.bot_token}/{path}", max_bytes=max_bytes,
+                               provider="Telegram")
+        return Media(content, mimetypes.guess_type(path)[0] or "", path.rsplit("/", 1)[-1])

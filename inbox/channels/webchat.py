@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from inbox.channels.base import Event, Outbound
+from inbox.channels.base import ChannelError, Event, Media, Outbound
 
 TOKEN_PREFIX = "v1."
 
@@ -35,3 +35,6 @@ class WebchatAdapter:
 
     def answer_button(self, channel: Any, callback_id: str) -> None:
         """Widget buttons need no acknowledgement."""
+
+    def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media:
+        raise ChannelError("Website chat files are uploaded, not fetched", permanent=True)

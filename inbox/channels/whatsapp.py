@@ -15,10 +15,12 @@ from inbox.channels.base import (
     ChannelError,
     Event,
     InboundMessage,
+    Media,
     Outbound,
     PayloadError,
     Sender,
     StatusUpdate,
+    download,
     http_client,
     network_error,
 )
@@ -210,3 +212,25 @@ class WhatsAppAdapter:
 
     def answer_button(self, channel: Any, callback_id: str) -> None:
         """WhatsApp button replies need no acknowledgement."""
+
+    def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media:
+        """Look the media id up (a short-lived URL), then download it with the same token."""
+        auth = {"Authorization": f"Bearer {channel.access_token}"}
+        url = f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_API_VERSION}/{provider_ref}"
+        with http_client() as client:
+            try:
+                response = client.get(url, headers=auth)
+            except httpx.HTTPError as error:
+                raise network_error("WhatsApp", error) from error
+            try:
+                info = response.json()
+            except ValueError:
+                info = {}
+            if response.status_code != 200 or "url" not in info:
+                raise self._error(response.status_code, info.get("error") or {})
+            if int(info.get("file_size") or 0) > max_bytes:
+                raise ChannelError(f"The file is larger than {max_bytes // 2**20} MB",
+                                   permanent=True, code="too_large")
+            content = download(client, info["url"], max_bytes=max_bytes, provider="WhatsApp",
+                               headers=auth)
+        return Media(content, info.get("mime_type", ""))

@@ -143,6 +143,10 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
     if _insert(message):
         _bump(conversation, now)
         result.stored += 1
+        if message.attachments:
+            from inbox.tasks import enqueue, media_fetch_task
+
+            transaction.on_commit(lambda: enqueue(media_fetch_task, message.pk))
         return
     result.duplicates += 1
     existing = Message.objects.get(channel=channel, provider_message_id=event.provider_message_id)
