@@ -32,6 +32,13 @@ Usage
 
     Needs Postgres at 127.0.0.1:5432 (user postgres, trust auth); Redis at 127.0.0.1:6379
     is used when it answers.
+
+Output
+    One figure a line: requests, non-2xx (each failure listed), webhooks/s and messages
+    stored/s over the run, p50/p95/p99 latency, the stored-rows check, Postgres commits per
+    webhook, where the CPU went (gunicorn workers, Postgres, this client, other processes),
+    the raw insert+commit rate and the webhook/raw ratio; then a one-line summary. The exit
+    status is 1 when a request failed or the row count is off, never because of timing.
 """
 
 from __future__ import annotations
@@ -546,11 +553,14 @@ def main() -> int:
     bench_dsn = f"postgresql://postgres@{HOST}:5432/{DB_NAME}"
     server: Server | None = None
     created_db = False
+    stop = threading.Event()
 
     def terminate(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, terminate)
+    # Ctrl-C and kill both end in the finally below (also where SIGINT was ignored at start).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, terminate)
     try:
         print(f"setup: database {DB_NAME}, migrate, clinic + Telegram + WhatsApp channels …",
               flush=True)
@@ -567,7 +577,6 @@ def main() -> int:
                              id_base=900_000_000)
         hooks = hooks_build(channels, count=args.n, senders=max(1, args.n // 5),
                             duplicates=duplicates, rng=rng, first_update=100_000, id_base=0)
-        stop = threading.Event()
         if warmup:
             load_run(base_url, warmup, args.concurrency, stop)
         time.sleep(0.5)
@@ -613,6 +622,8 @@ def main() -> int:
         print(f"non-2xx              {len(result.failures)}")
         for status, provider, answer in result.failures[:10]:
             print(f"  failure            {status} {provider}: {answer}")
+        if len(result.failures) > 10:
+            print(f"  …                  {len(result.failures) - 10} more failures")
         print(f"wall time            {result.wall:.2f} s")
         print(f"webhooks/s           {rate:.0f}")
         print(f"messages stored/s    {stored_rate:.0f}")
@@ -621,6 +632,8 @@ def main() -> int:
         print(f"latency p99          {percentile(lat, 0.99):.1f} ms")
         print(f"latency mean / max   {statistics.fmean(lat) if lat else float('nan'):.1f} / "
               f"{lat[-1] if lat else float('nan'):.1f} ms")
+        print(f"queueing (C / rate)  {args.concurrency / rate * 1000 if rate else 0:.1f} ms "
+              "(closed loop: mean latency can't be lower at this concurrency)")
         print(f"rows stored          {rows} / expected {expected} (N - duplicates) {check}")
         print(f"server answered      stored {result.stored}, duplicates {result.duplicates}")
         print(f"postgres xacts       {commits / max(1, args.n):.1f} commits per webhook "
@@ -634,7 +647,8 @@ def main() -> int:
               f"Postgres {postgres_cpu / max(1, ok) * 1000:.2f} ms")
         print(f"raw insert+commit    {raw_rate:.0f} rows/s ({args.n} rows, "
               f"{args.concurrency} connections)")
-        print(f"webhook / raw        {rate / raw_rate:.2f}" if raw_rate else "webhook / raw  n/a")
+        print(f"webhook / raw        {rate / raw_rate:.2f}" if raw_rate
+              else "webhook / raw        n/a")
         print()
         print(f"ingest: {rate:.0f} webhooks/s, p95 {percentile(lat, 0.95):.1f} ms, "
               f"stored {rows}/{expected} {check}; raw insert+commit {raw_rate:.0f} rows/s")
@@ -643,7 +657,9 @@ def main() -> int:
         print("\ninterrupted; cleaning up", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)  # let the clean-up finish
+        stop.set()
         if server is not None:
             server.stop()
         if created_db:

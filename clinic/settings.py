@@ -143,7 +143,12 @@ CELERY_BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR") or VAR_DIR / "broke
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Publishing gives up fast when Redis is down: the row is already in the database
+        # and the periodic sweeps queue it again, so a request never hangs on the broker.
+        "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -297,6 +302,8 @@ OUTBOX_REQUEUE_AFTER_SECONDS = env_int("OUTBOX_REQUEUE_AFTER_SECONDS", 30)
 WEBCHAT_IP_RATE = os.environ.get("WEBCHAT_IP_RATE", "120/m")
 WEBCHAT_SEND_RATE = os.environ.get("WEBCHAT_SEND_RATE", "20/m")
 WEBCHAT_SESSION_RATE = os.environ.get("WEBCHAT_SESSION_RATE", "10/h")
+# A cache (Redis) outage must not take the widget down with it.
+RATELIMIT_FAIL_OPEN = True
 WEBCHAT_LONGPOLL_SECONDS = float(os.environ.get("WEBCHAT_LONGPOLL_SECONDS", "20"))
 # Files patients send: fetched into storage by a task on the "slow" queue.
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 20 * 1024 * 1024)  # Telegram's getFile limit

@@ -6,6 +6,7 @@ and per address.
 """
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from inbox.channels.webchat import visitor_external_id, visitor_token_new
 from inbox.models import Channel, ChannelKind, ContactIdentity, Direction, Message, MessageKind
 from inbox.services.inbound import inbound_events_store, webchat_messages_seen
 
+logger = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Visitor-Token"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT = 4000
@@ -32,7 +34,12 @@ def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
 
 
 def _limited(request: HttpRequest, group: str, rate: str, key: str | Callable) -> bool:
-    return is_ratelimited(request, group=f"webchat-{group}", key=key, rate=rate, increment=True)
+    try:
+        return is_ratelimited(request, group=f"webchat-{group}", key=key, rate=rate,
+                              increment=True)
+    except Exception:  # noqa: BLE001 — a cache outage must not take the widget down: fail open
+        logger.warning("rate limit check failed; allowing the request", exc_info=True)
+        return False
 
 
 def _visitor(request: HttpRequest, channel: Channel) -> ContactIdentity | None:

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,25 +24,45 @@ def worker_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], queues: str) -> Iterator[dict]:
-    """Run `celery worker` until the block ends; yields {"hostname", "output"} (output at exit)."""
-    hostname = f"test-{uuid.uuid4().hex[:8]}@ci"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool", "solo",
-         "--queues", queues, "--hostname", hostname, "--loglevel", "INFO",
-         "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True)
-    info = {"hostname": hostname, "output": "", "process": process}
+def background(command: list[str], env: dict[str, str]) -> Iterator[dict]:
+    """Run a process in its own group until the block ends; yields {"process", "output"}."""
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    info: dict = {"process": process, "output": ""}
     try:
         yield info
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        kill(process, signal.SIGTERM)
         try:
             info["output"], _ = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill(process, signal.SIGKILL)
             info["output"], _ = process.communicate()
+
+
+def kill(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass  # already gone
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], queues: str) -> Iterator[dict]:
+    """Run `celery worker` until the block ends; yields {"hostname", "process", "output"}."""
+    hostname = f"test-{uuid.uuid4().hex[:8]}@ci"
+    with background([sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool", "solo",
+                     "--queues", queues, "--hostname", hostname, "--loglevel", "INFO",
+                     "--without-mingle", "--without-gossip"], env) as info:
+        info["hostname"] = hostname
+        yield info
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_for(predicate: Callable[[], bool], seconds: float = 30) -> bool:
