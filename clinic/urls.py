@@ -9,6 +9,7 @@ from clinic import views
 from clinic.api import PatientViewSet
 from inbox import webchat, webhooks
 from inbox.api import ConversationViewSet
+from inbox.urls import channel_urls
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -37,6 +38,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", views.clinic_switch, name="clinic-switch"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("settings/channels/", include(channel_urls)),
     path("settings/", include(settings_urls)),
     path("inbox/", include("inbox.urls")),
     path("calendar/", include("scheduling.urls")),

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class PayloadError(ValueError):
@@ -123,14 +124,14 @@ def download(client: httpx.Client, url: str, *, max_bytes: int, provider: str,
     try:
         with client.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
-                raise ChannelError(f"{provider} file download failed: HTTP "
-                                   f"{response.status_code}",
+                raise ChannelError(_("%(provider)s file download failed: HTTP %(status)s")
+                                   % {"provider": provider, "status": response.status_code},
                                    permanent=response.status_code < 500,
                                    code=str(response.status_code))
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ChannelError(f"The file is larger than {max_bytes // 2**20} MB",
+                    raise ChannelError(too_large(max_bytes),
                                        permanent=True, code="too_large")
                 chunks.append(chunk)
     except httpx.HTTPError as error:
@@ -157,5 +158,10 @@ def http_client() -> httpx.Client:
 
 
 def network_error(provider: str, error: httpx.HTTPError) -> ChannelError:
-    return ChannelError(f"{provider} did not answer: {error.__class__.__name__}",
+    return ChannelError(_("%(provider)s did not answer (%(error)s)")
+                        % {"provider": provider, "error": error.__class__.__name__},
                         permanent=False, code="network")
+
+
+def too_large(max_bytes: int) -> str:
+    return _("The file is larger than %(mb)s MB") % {"mb": max_bytes // 2**20}

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from inbox.channels.base import (
     Attachment,
@@ -23,6 +24,7 @@ from inbox.channels.base import (
     download,
     http_client,
     network_error,
+    too_large,
 )
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -154,27 +156,29 @@ class TelegramAdapter:
         lowered = description.lower()
         if status == 429:
             retry_after = (data.get("parameters") or {}).get("retry_after", 1)
-            return ChannelError(f"Telegram rate limit: retry after {retry_after} s",
+            return ChannelError(_("Telegram rate limit: retry after %(s)s s") % {"s": retry_after},
                                 permanent=False, code=code, retry_after=float(retry_after))
         if status >= 500:
-            return ChannelError(f"Telegram error: {description}", permanent=False, code=code)
+            return ChannelError(_("Telegram error: %(d)s") % {"d": description}, permanent=False,
+                                code=code)
         if "blocked by the user" in lowered:
-            reason = "The patient blocked the bot"
+            reason = _("The patient blocked the bot")
         elif "can't initiate" in lowered or "bot can't initiate" in lowered:
-            reason = "The patient has not written to the bot yet; a bot cannot write first"
+            reason = _("The patient has not written to the bot yet; a bot cannot write first")
         elif "chat not found" in lowered:
-            reason = "Telegram chat not found"
+            reason = _("Telegram chat not found")
         elif "user is deactivated" in lowered:
-            reason = "The patient's Telegram account is deleted"
+            reason = _("The patient's Telegram account is deleted")
         elif status in (401, 404):
-            reason = "The bot token is invalid"
+            reason = _("The bot token is invalid")
         else:
-            reason = f"Telegram refused the message: {description}"
+            reason = _("Telegram refused the message: %(d)s") % {"d": description}
         return ChannelError(reason, permanent=True, code=code)
 
     def send(self, channel: Any, outbound: Outbound) -> str:
         if len(outbound.text) > MAX_TEXT:
-            raise ChannelError(f"Telegram messages are limited to {MAX_TEXT} characters",
+            raise ChannelError(_("Telegram messages are limited to %(n)s characters.")
+                               % {"n": MAX_TEXT},
                                permanent=True, code="too_long")
         payload: dict[str, Any] = {"chat_id": int(outbound.to), "text": outbound.text}
         if outbound.buttons:
@@ -187,11 +191,15 @@ class TelegramAdapter:
     def answer_button(self, channel: Any, callback_id: str) -> None:
         self._call(channel, "answerCallbackQuery", {"callback_query_id": callback_id})
 
+    def register_webhook(self, channel: Any, url: str) -> None:
+        self._call(channel, "setWebhook", {
+            "url": url, "secret_token": channel.webhook_secret,
+            "allowed_updates": ["message", "edited_message", "callback_query"]})
+
     def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media:
         info = self._call(channel, "getFile", {"file_id": provider_ref})
         if (info.get("file_size") or 0) > max_bytes:
-            raise ChannelError(f"The file is larger than {max_bytes // 2**20} MB",
-                               permanent=True, code="too_large")
+            raise ChannelError(too_large(max_bytes), permanent=True, code="too_large")
         path = info["file_path"]
         with http_client() as client:
             content = download(client, f"{settings.TELEGRAM_API_BASE}/file/bot"

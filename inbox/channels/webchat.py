@@ -37,4 +37,4 @@ class WebchatAdapter:
         """Widget buttons need no acknowledgement."""
 
     def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media:
-        raise ChannelError("Website chat files are uploaded, not fetched", permanent=True)
+        raise ChannelError("website chat files are uploaded, not fetched", permanent=True)

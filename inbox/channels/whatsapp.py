@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from inbox.channels.base import (
     Attachment,
@@ -23,23 +24,24 @@ from inbox.channels.base import (
     download,
     http_client,
     network_error,
+    too_large,
 )
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 # Graph error codes that retrying cannot fix, with what the administrator is told.
 PERMANENT_ERRORS = {
-    131047: "Outside WhatsApp's 24-hour window — a template is needed",
-    470: "Outside WhatsApp's 24-hour window — a template is needed",
-    131026: "WhatsApp cannot deliver to this number",
-    131048: "WhatsApp's spam limit: the number sent too many messages that were blocked",
-    131049: "WhatsApp limits marketing messages to this patient; try later",
-    131051: "This message type is not supported by WhatsApp",
-    132000: "The template's parameters do not match the approved template",
-    132001: "The template does not exist or is not approved",
-    100: "WhatsApp refused the message as invalid",
-    190: "The WhatsApp access token is invalid or expired",
-    10: "The WhatsApp app lacks permission to send",
+    131047: _("Outside WhatsApp's 24-hour window — a template is needed"),
+    470: _("Outside WhatsApp's 24-hour window — a template is needed"),
+    131026: _("WhatsApp cannot deliver to this number"),
+    131048: _("WhatsApp's spam limit: the number sent too many messages that were blocked"),
+    131049: _("WhatsApp limits marketing messages to this patient; try later"),
+    131051: _("This message type is not supported by WhatsApp"),
+    132000: _("The template's parameters do not match the approved template"),
+    132001: _("The template does not exist or is not approved"),
+    100: _("WhatsApp refused the message as invalid"),
+    190: _("The WhatsApp access token is invalid or expired"),
+    10: _("The WhatsApp app lacks permission to send"),
 }
 # Throughput limits and outages: retry with backoff.
 TEMPORARY_ERRORS = {4, 80007, 130429, 131000, 131016, 131056, 133004}
@@ -111,7 +113,7 @@ class WhatsAppAdapter:
             events.append(StatusUpdate(
                 provider_message_id=status["id"], status=status["status"],
                 at=_time(status["timestamp"]), error_code=str(error.get("code", "")),
-                error_text=PERMANENT_ERRORS.get(error.get("code"), "")
+                error_text=str(PERMANENT_ERRORS.get(error.get("code"), ""))
                 or " — ".join(p for p in (error.get("title", ""), details) if p)))
         return events
 
@@ -202,12 +204,13 @@ class WhatsAppAdapter:
         code = error.get("code")
         details = (error.get("error_data") or {}).get("details") or error.get("message") or ""
         if code in PERMANENT_ERRORS:
-            return ChannelError(PERMANENT_ERRORS[code], permanent=True, code=str(code))
+            return ChannelError(str(PERMANENT_ERRORS[code]), permanent=True, code=str(code))
         if code in TEMPORARY_ERRORS or status >= 500 or status == 429:
             retry_after = 6.0 if code == 131056 else None  # one message per 6 s to a user
-            return ChannelError(f"WhatsApp is busy: {details or status}", permanent=False,
+            return ChannelError(_("WhatsApp is busy: %(d)s") % {"d": details or status},
+                                permanent=False,
                                 code=str(code or status), retry_after=retry_after)
-        return ChannelError(f"WhatsApp refused the message: {details or status}",
+        return ChannelError(_("WhatsApp refused the message: %(d)s") % {"d": details or status},
                             permanent=True, code=str(code or status))
 
     def answer_button(self, channel: Any, callback_id: str) -> None:
@@ -229,8 +232,7 @@ class WhatsAppAdapter:
             if response.status_code != 200 or "url" not in info:
                 raise self._error(response.status_code, info.get("error") or {})
             if int(info.get("file_size") or 0) > max_bytes:
-                raise ChannelError(f"The file is larger than {max_bytes // 2**20} MB",
-                                   permanent=True, code="too_large")
+                raise ChannelError(too_large(max_bytes), permanent=True, code="too_large")
             content = download(client, info["url"], max_bytes=max_bytes, provider="WhatsApp",
                                headers=auth)
         return Media(content, info.get("mime_type", ""))

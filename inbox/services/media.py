@@ -9,9 +9,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from inbox.channels import adapter_for
-from inbox.channels.base import ChannelError
+from inbox.channels.base import ChannelError, too_large
 from inbox.models import Message
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def media_fetch(*, message_id: int, now: datetime) -> float | None:
             continue
         size = item.get("size") or 0
         if size > settings.MEDIA_MAX_BYTES:
-            results[index] = {"error": f"larger than {settings.MEDIA_MAX_BYTES // 2**20} MB"}
+            results[index] = {"error": too_large(settings.MEDIA_MAX_BYTES)}
             continue
         try:
             media = adapter.fetch_media(message.channel, item["provider_ref"],
@@ -58,7 +59,8 @@ def media_fetch(*, message_id: int, now: datetime) -> float | None:
             continue
         mime = media.mime or item.get("mime") or "application/octet-stream"
         if not _allowed(mime):
-            results[index] = {"error": f"file type {mime} is not accepted"}
+            results[index] = {"error": _("Files of type %(mime)s are not accepted")
+                              % {"mime": mime}}
             continue
         path = default_storage.save(_file_name(message, index, item.get("name") or media.name,
                                                mime), ContentFile(media.content))

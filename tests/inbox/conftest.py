@@ -1,8 +1,17 @@
 import pytest
+from django.utils import translation
 
 from inbox.fake_providers import FakeProviders
 from inbox.models import ContactIdentity, Conversation
 from tests.inbox.factories import TelegramChannelFactory, WhatsAppChannelFactory
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Reasons are stored in the clinic's language; these tests read them in English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_a_file_type_outside_the_list_is_refused(fake, client, clinic, now,
     message = _telegram_photo(client, clinic, django_capture_on_commit_callbacks)
     media_fetch(message_id=message.pk, now=now)
     message.refresh_from_db()
-    assert "not accepted" in message.attachments[0]["error"]
+    assert "are not accepted" in message.attachments[0]["error"]
 
 
 def test_a_temporary_failure_is_retried(fake, settings, client, clinic, now,

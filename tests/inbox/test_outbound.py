@@ -68,6 +68,18 @@ def test_a_blocked_bot_fails_for_good_with_a_human_reason(fake, telegram_convers
     assert message.status == "failed" and message.error_text == "The patient blocked the bot"
 
 
+def test_the_reason_is_recorded_in_the_clinics_language(fake, telegram_conversation,
+                                                        administrator, now):
+    from django.utils import translation
+
+    fake.fail_next("telegram", status=403)
+    message = send(telegram_conversation, administrator, now)
+    with translation.override("ru"):
+        message_deliver(message_id=message.pk, now=now)
+    message.refresh_from_db()
+    assert message.error_text == "Пациент заблокировал бота"
+
+
 def test_server_errors_back_off_and_give_up_after_the_limit(fake, settings, telegram_conversation,
                                                             administrator, now):
     settings.OUTBOX_MAX_ATTEMPTS = 3

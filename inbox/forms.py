@@ -1,0 +1,74 @@
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from inbox.models import Channel, ChannelKind
+from inbox.services.channels import SECRET_FIELDS, secret_mask
+
+FIELDS = {
+    ChannelKind.TELEGRAM: ["name", "bot_token", "is_active"],
+    ChannelKind.WHATSAPP: ["name", "phone_number_id", "access_token", "app_secret",
+                           "verify_token", "whatsapp_templates", "is_active"],
+    ChannelKind.WEBCHAT: ["name", "allowed_origins", "is_active"],
+}
+
+
+class ChannelForm(forms.ModelForm):
+    """One form for every kind; it shows the kind's fields. Saved secrets are never sent back:
+    the field stays empty, shows the secret's last characters, and empty means "keep"."""
+
+    allowed_origins = forms.CharField(
+        label=_("Allowed website origins"), required=False, widget=forms.Textarea({"rows": 3}),
+        help_text=_("One per line, e.g. https://clinic.example.ru"))
+    whatsapp_templates = forms.CharField(
+        label=_("Approved templates (JSON)"), required=False, widget=forms.Textarea({"rows": 4}),
+        help_text='[{"name": "visit_reminder", "language": "ru", "params": ["first_name"]}]')
+
+    class Meta:
+        model = Channel
+        fields = ["name", "bot_token", "phone_number_id", "access_token", "app_secret",
+                  "verify_token", "is_active"]
+        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        for name in list(self.fields):
+            if name not in FIELDS[kind]:
+                del self.fields[name]
+        instance = self.instance
+        for name in SECRET_FIELDS:
+            if name in self.fields:
+                saved = getattr(instance, name, "") if instance.pk else ""
+                self.fields[name].required = not saved
+                if saved:
+                    self.fields[name].help_text = _("Saved: %(mask)s. Leave empty to keep it.") % {
+                        "mask": secret_mask(saved)}
+        if instance.pk:
+            self.initial["allowed_origins"] = "\n".join(instance.allowed_origins)
+            self.initial["whatsapp_templates"] = json.dumps(instance.whatsapp_templates,
+                                                            ensure_ascii=False)
+
+    def clean_allowed_origins(self) -> list[str]:
+        origins = [o.strip().rstrip("/") for o in self.cleaned_data["allowed_origins"].split()]
+        for origin in origins:
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise forms.ValidationError(_("“%(o)s” is not an origin like https://site.ru"),
+                                            params={"o": origin})
+        return origins
+
+    def clean_whatsapp_templates(self) -> list[dict]:
+        text = self.cleaned_data["whatsapp_templates"].strip() or "[]"
+        try:
+            templates = json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(_("Not valid JSON.")) from error
+        if not isinstance(templates, list) or not all(
+                isinstance(t, dict) and isinstance(t.get("name"), str) for t in templates):
+            raise forms.ValidationError(_("A list of objects, each with a name."))
+        return templates
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in FIELDS[self.kind]}
