@@ -314,3 +314,8 @@ MEDIA_ALLOWED_TYPES = env_list("MEDIA_ALLOWED_TYPES") or [
 ]
 MEDIA_MAX_ATTEMPTS = env_int("MEDIA_MAX_ATTEMPTS", 5)
 MEDIA_RETRY_SECONDS = env_int("MEDIA_RETRY_SECONDS", 60)
+# Files the clinic sends: within every provider's limits (WhatsApp images: 5 MB).
+OUTBOUND_FILE_MAX_BYTES = env_int("OUTBOUND_FILE_MAX_BYTES", 5 * 1024 * 1024)
+OUTBOUND_FILE_TYPES = ["image/jpeg", "image/png", "application/pdf",
+                       "application/msword",
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]

@@ -45,6 +45,7 @@ class SendSerializer(serializers.Serializer):
     template = serializers.CharField(required=False, allow_blank=True, default="")
     template_params = serializers.ListField(child=serializers.CharField(max_length=1024),
                                             required=False, default=list, max_length=10)
+    file = serializers.FileField(required=False, default=None)
 
 
 class NewestFirst(CursorPagination):

@@ -101,20 +101,22 @@ Event = InboundMessage | InboundEdit | ButtonPress | StatusUpdate
 
 
 @dataclass(frozen=True)
-class Outbound:
-    """What to send. `to` is the provider's id of the recipient (chat id, wa_id)."""
-
-    to: str
-    text: str = ""
-    buttons: tuple[tuple[str, str], ...] = ()  # (id, title)
-    template: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
 class Media:
     content: bytes
     mime: str
     name: str = ""
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """What to send. `to` is the provider's id of the recipient (chat id, wa_id)."""
+
+    to: str
+    text: str = ""  # the caption when a file goes with it
+    buttons: tuple[tuple[str, str], ...] = ()  # (id, title)
+    template: dict[str, Any] | None = None
+    file: Media | None = None
+    file_kind: str = ""  # image / document
 
 
 def download(client: httpx.Client, url: str, *, max_bytes: int, provider: str,

@@ -29,6 +29,7 @@ from inbox.channels.base import (
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 
 
 def _time(unix: Any) -> datetime:
@@ -135,11 +136,17 @@ class TelegramAdapter:
 
     # --- sending ---------------------------------------------------------------------------
 
-    def _call(self, channel: Any, method: str, payload: dict[str, Any]) -> Any:
+    def _call(self, channel: Any, method: str, payload: dict[str, Any],
+              files: dict[str, tuple[str, bytes, str]] | None = None) -> Any:
         url = f"{settings.TELEGRAM_API_BASE}/bot{channel.bot_token}/{method}"
         try:
             with http_client() as client:
-                response = client.post(url, json=payload)
+                if files:  # multipart: the other fields as form values, markup as JSON
+                    data = {k: v if isinstance(v, str | int) else json.dumps(v)
+                            for k, v in payload.items()}
+                    response = client.post(url, data=data, files=files)
+                else:
+                    response = client.post(url, json=payload)
         except httpx.HTTPError as error:
             raise network_error("Telegram", error) from error
         try:
@@ -180,12 +187,22 @@ class TelegramAdapter:
             raise ChannelError(_("Telegram messages are limited to %(n)s characters.")
                                % {"n": MAX_TEXT},
                                permanent=True, code="too_long")
-        payload: dict[str, Any] = {"chat_id": int(outbound.to), "text": outbound.text}
+        payload: dict[str, Any] = {"chat_id": int(outbound.to)}
         if outbound.buttons:
             payload["reply_markup"] = {"inline_keyboard": [
                 [{"text": title, "callback_data": button_id}]
                 for button_id, title in outbound.buttons]}
-        result = self._call(channel, "sendMessage", payload)
+        if outbound.file is not None:
+            field = "photo" if outbound.file_kind == "image" else "document"
+            if outbound.text:
+                payload["caption"] = outbound.text[:MAX_CAPTION]
+            result = self._call(
+                channel, "sendPhoto" if field == "photo" else "sendDocument", payload,
+                files={field: (outbound.file.name or field, outbound.file.content,
+                               outbound.file.mime)})
+        else:
+            payload["text"] = outbound.text
+            result = self._call(channel, "sendMessage", payload)
         return f"{result['chat']['id']}:{result['message_id']}"
 
     def answer_button(self, channel: Any, callback_id: str) -> None:

@@ -6,17 +6,21 @@ again after OUTBOX_STALE_SECONDS. Everything before the provider call is safe to
 """
 
 import logging
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from inbox.channels import adapter_for
-from inbox.channels.base import ChannelError, Outbound
+from inbox.channels.base import ChannelError, Media, Outbound
 from inbox.channels.telegram import MAX_TEXT as TELEGRAM_MAX_TEXT
 from inbox.models import (
     ChannelKind,
@@ -32,6 +36,7 @@ from inbox.services.inbound import status_apply
 logger = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class SendRefused(ValueError):
@@ -52,9 +57,24 @@ def _template(conversation: Conversation, name: str, params: list[str]) -> dict:
                       % {"name": name})
 
 
+def _file_store(conversation: Conversation, file: UploadedFile) -> dict:
+    mime = (file.content_type or "").split(";")[0].lower()
+    if mime not in settings.OUTBOUND_FILE_TYPES:
+        raise SendRefused(_("Files of type %(mime)s cannot be sent.") % {"mime": mime or "?"})
+    if file.size > settings.OUTBOUND_FILE_MAX_BYTES:
+        raise SendRefused(_("The file is larger than %(mb)s MB.")
+                          % {"mb": settings.OUTBOUND_FILE_MAX_BYTES // 2**20})
+    name = SAFE_NAME.sub("_", file.name or "file")[-80:]
+    path = default_storage.save(f"outbox/{conversation.clinic_id}/{uuid.uuid4().hex}-{name}", file)
+    kind = MessageKind.IMAGE if mime in ("image/jpeg", "image/png") else MessageKind.DOCUMENT
+    return {"kind": kind, "file": path, "mime": mime, "name": file.name or name,
+            "size": file.size}
+
+
 def message_send(*, conversation: Conversation, author: object | None, text: str = "",
                  buttons: list[tuple[str, str]] | None = None, template: str = "",
-                 template_params: list[str] | None = None, now: datetime) -> Message:
+                 template_params: list[str] | None = None, file: UploadedFile | None = None,
+                 now: datetime) -> Message:
     """Write the message as queued and hand it to the delivery task once the row is committed."""
     text = text.strip()
     channel = conversation.channel
@@ -65,7 +85,7 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
         if channel.kind != ChannelKind.WHATSAPP:
             raise SendRefused(_("Templates are only for WhatsApp."))
         payload["template"] = _template(conversation, template, template_params or [])
-    elif not text:
+    elif not text and file is None:
         raise SendRefused(_("The message is empty."))
     elif (channel.kind == ChannelKind.WHATSAPP
           and not whatsapp_window_open(conversation=conversation, now=now)):
@@ -74,10 +94,16 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
     if channel.kind == ChannelKind.TELEGRAM and len(text) > TELEGRAM_MAX_TEXT:
         raise SendRefused(_("Telegram messages are limited to %(n)s characters.")
                           % {"n": TELEGRAM_MAX_TEXT})
+    attachments = []
+    if file is not None:
+        if channel.kind == ChannelKind.WEBCHAT:
+            raise SendRefused(_("Files cannot be sent to the website chat yet."))
+        attachments = [_file_store(conversation, file)]
     with transaction.atomic():
         message = Message.objects.create(
             conversation=conversation, channel=channel, direction=Direction.OUT,
-            kind=MessageKind.TEXT, body=text, payload=payload, author=author,
+            kind=attachments[0]["kind"] if attachments else MessageKind.TEXT, body=text,
+            attachments=attachments, payload=payload, author=author,
             status=DeliveryStatus.QUEUED, created_at=now)
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)))
@@ -103,7 +129,14 @@ def _outbound(message: Message) -> Outbound:
         to = contact.bsuid
     template = message.payload.get("template")
     buttons = tuple((i, t) for i, t in message.payload.get("buttons", []))
-    return Outbound(to=to, text=message.body, buttons=buttons, template=template)
+    file, file_kind = None, ""
+    if message.attachments:
+        item = message.attachments[0]
+        with default_storage.open(item["file"]) as stored:
+            file = Media(stored.read(), item["mime"], item["name"])
+        file_kind = item["kind"]
+    return Outbound(to=to, text=message.body, buttons=buttons, template=template, file=file,
+                    file_kind=file_kind)
 
 
 @dataclass(frozen=True)

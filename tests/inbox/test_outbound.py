@@ -196,3 +196,62 @@ def test_the_api_refuses_free_text_outside_the_whatsapp_window(whatsapp_conversa
     response = api.post(f"/api/v1/conversations/{whatsapp_conversation.pk}/messages/",
                         {"text": "Здравствуйте"}, format="json")
     assert response.status_code == 409 and "24" in response.json()["detail"]
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _png():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inbox.fake_providers import TINY_PNG
+
+    return SimpleUploadedFile("снимок.png", TINY_PNG, content_type="image/png")
+
+
+def test_a_photo_with_a_caption_goes_to_telegram_as_an_upload(
+        fake, media_root, telegram_conversation, administrator, now):
+    message = send(telegram_conversation, administrator, now, text="Ваш снимок", file=_png())
+    assert message.kind == "image"
+    assert message_deliver(message_id=message.pk, now=now).sent
+    request = fake.sent("telegram")[0]
+    assert request.api_method == "sendPhoto" and request.json["caption"] == "Ваш снимок"
+
+
+def test_a_document_goes_to_whatsapp_after_an_upload(fake, media_root, whatsapp_conversation,
+                                                     administrator, now):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pdf = SimpleUploadedFile("plan.pdf", b"%PDF-1.4 plan", content_type="application/pdf")
+    message = send(whatsapp_conversation, administrator, now, text="План лечения", file=pdf)
+    assert message_deliver(message_id=message.pk, now=now).sent
+    upload = next(r for r in fake.requests if r.api_method == "media-upload")
+    body = fake.sent("whatsapp")[0].json
+    assert body["type"] == "document" and body["document"]["filename"] == "plan.pdf"
+    assert body["document"]["id"] and upload.answered_status == 200
+
+
+def test_an_executable_or_a_huge_file_is_refused(media_root, telegram_conversation,
+                                                 administrator, now, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    exe = SimpleUploadedFile("x.exe", b"MZ", content_type="application/x-msdownload")
+    with pytest.raises(SendRefused):
+        send(telegram_conversation, administrator, now, file=exe)
+    settings.OUTBOUND_FILE_MAX_BYTES = 10
+    with pytest.raises(SendRefused):
+        send(telegram_conversation, administrator, now, file=_png())
+    assert not Message.objects.exists()
+
+
+def test_the_api_accepts_a_file(media_root, telegram_conversation, administrator):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(administrator)
+    response = api.post(f"/api/v1/conversations/{telegram_conversation.pk}/messages/",
+                        {"text": "Снимок", "file": _png()}, format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "image"
