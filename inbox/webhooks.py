@@ -25,8 +25,15 @@ def _error(status: int, reason: str) -> JsonResponse:
     return JsonResponse({"ok": False, "error": reason}, status=status)
 
 
+def _active_channel(key: str, kind: str) -> Channel | None:
+    try:
+        return Channel.objects.get(key=key, kind=kind, is_active=True)
+    except Channel.DoesNotExist:
+        return None
+
+
 def _receive(request: HttpRequest, key: str, kind: str) -> HttpResponse:
-    channel = Channel.objects.filter(key=key, kind=kind, is_active=True).first()
+    channel = _active_channel(key, kind)
     if channel is None:
         return _error(404, "unknown channel")
     declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -63,7 +70,7 @@ def telegram(request: HttpRequest, key: str) -> HttpResponse:
 def whatsapp(request: HttpRequest, key: str) -> HttpResponse:
     if request.method == "POST":
         return _receive(request, key, ChannelKind.WHATSAPP)
-    channel = Channel.objects.filter(key=key, kind=ChannelKind.WHATSAPP, is_active=True).first()
+    channel = _active_channel(key, ChannelKind.WHATSAPP)
     challenge = None
     if channel is not None:
         challenge = WHATSAPP.verify_handshake(channel, request.GET)

@@ -6,8 +6,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce, Greatest
 
 from clinic.models import Patient
 from clinic.phones import phone_normalize
@@ -71,10 +69,11 @@ def contact_link_by_phone(*, contact: ContactIdentity) -> None:
 
 
 def _contact(channel: Channel, sender: Sender) -> ContactIdentity:
-    contact = (ContactIdentity.objects
-               .filter(channel=channel, external_id=sender.external_id).first())
+    # The conversation comes along in the same query: a returning sender needs both.
+    contacts = ContactIdentity.objects.select_related("conversation")
+    contact = contacts.filter(channel=channel, external_id=sender.external_id).first()
     if contact is None and sender.bsuid:
-        contact = ContactIdentity.objects.filter(channel=channel, bsuid=sender.bsuid).first()
+        contact = contacts.filter(channel=channel, bsuid=sender.bsuid).first()
     if contact is None:
         try:
             with transaction.atomic():
@@ -97,6 +96,10 @@ def _contact(channel: Channel, sender: Sender) -> ContactIdentity:
 
 
 def _conversation(contact: ContactIdentity) -> Conversation:
+    try:
+        return contact.conversation  # loaded with the contact by _contact()
+    except Conversation.DoesNotExist:
+        pass
     conversation, _ = Conversation.objects.get_or_create(
         contact=contact, defaults={"clinic_id": contact.clinic_id,
                                    "channel_id": contact.channel_id,
@@ -105,14 +108,13 @@ def _conversation(contact: ContactIdentity) -> Conversation:
 
 
 def _bump(conversation: Conversation, at: datetime) -> None:
-    """A patient wrote: the conversation is open again and its clocks move forward."""
+    """A patient wrote: the conversation is open again (from pending or resolved) and its clocks
+    move forward.
+
+    `at` is our arrival time, which only grows, so plain assignments suffice (and keep this
+    hot path cheap)."""
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=Greatest(Coalesce("last_message_at", Value(at)), Value(at)),
-        last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(at)),
-                                         Value(at)),
-        status=Case(When(status=ConversationStatus.RESOLVED, then=Value(ConversationStatus.OPEN)),
-                    default=F("status")),
-    )
+        last_message_at=at, last_patient_message_at=at, status=ConversationStatus.OPEN)
 
 
 def _insert(message: Message) -> bool:
