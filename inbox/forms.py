@@ -38,6 +38,7 @@ class ChannelForm(forms.ModelForm):
         for name in list(self.fields):
             if name not in FIELDS[kind]:
                 del self.fields[name]
+        self.order_fields(FIELDS[kind])
         instance = self.instance
         for name in SECRET_FIELDS:
             if name in self.fields:

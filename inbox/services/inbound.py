@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from clinic.models import Patient
 from clinic.phones import phone_normalize
+from clinic.services import patient_create
 from inbox.channels import adapter_for
 from inbox.channels.base import (
     ButtonPress,
@@ -279,3 +280,25 @@ def inbound_events_store(*, channel: Channel, events: list[Event], now: datetime
             elif isinstance(event, StatusUpdate):
                 _store_status(channel, event, result)
     return result
+
+
+def contact_patient_link(*, contact: ContactIdentity, patient: Patient) -> None:
+    """An administrator confirms who this contact is (a suggestion, or any patient of the
+    clinic); the contact's conversation follows."""
+    if patient.clinic_id != contact.clinic_id:
+        raise ValueError("a contact can only be linked to a patient of its own clinic")
+    with transaction.atomic():
+        contact.patient = patient
+        contact.save(update_fields=["patient"])
+        contact.suggested_patients.clear()
+        Conversation.objects.filter(contact=contact).update(patient=patient)
+
+
+def contact_patient_create(*, contact: ContactIdentity) -> Patient:
+    """Create the patient card from what the channel knows of the contact, and link it."""
+    first, _, last = contact.display_name.partition(" ")
+    with transaction.atomic():
+        patient = patient_create(clinic=contact.clinic, first_name=first[:100],
+                                 last_name=last[:100], phone=contact.phone)
+        contact_patient_link(contact=contact, patient=patient)
+    return patient

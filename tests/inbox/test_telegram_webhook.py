@@ -182,3 +182,34 @@ def test_a_resolved_conversation_is_reopened_by_a_new_message(client, channel):
     Conversation.objects.update(status="resolved")
     post(client, channel, payloads.tg_message(update_id=2, message_id=2))
     assert Conversation.objects.get().status == "open"
+
+
+def test_the_administrator_confirms_a_suggestion(client, channel):
+    from inbox.services.inbound import contact_patient_link
+
+    mother = PatientFactory(clinic=channel.clinic, phone="+79161234567", first_name="Анна")
+    PatientFactory(clinic=channel.clinic, phone="+79161234567", first_name="Иван")
+    post(client, channel, payloads.tg_contact(phone="+79161234567"))
+    contact = ContactIdentity.objects.get()
+    contact_patient_link(contact=contact, patient=mother)
+    assert Conversation.objects.get().patient == mother
+    assert not contact.suggested_patients.exists()
+
+
+def test_a_new_patient_is_created_from_the_contact(client, channel):
+    from inbox.services.inbound import contact_patient_create
+
+    post(client, channel, payloads.tg_contact(phone="79031112233"))
+    patient = contact_patient_create(contact=ContactIdentity.objects.get())
+    assert (patient.first_name, patient.last_name, patient.phone) == (
+        "Мария", "Иванова", "+79031112233")
+    assert Conversation.objects.get().patient == patient
+
+
+def test_a_patient_of_another_clinic_cannot_be_linked(client, channel, other_clinic):
+    from inbox.services.inbound import contact_patient_link
+
+    post(client, channel, payloads.tg_message())
+    with pytest.raises(ValueError):
+        contact_patient_link(contact=ContactIdentity.objects.get(),
+                             patient=PatientFactory(clinic=other_clinic))
