@@ -193,42 +193,42 @@ class WhatsAppAdapter:
         else:
             payload["type"] = "text"
             payload["text"] = {"body": outbound.text, "preview_url": False}
-        url = (f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_API_VERSION}/"
-               f"{channel.phone_number_id}/messages")
+        data = self._graph(channel, "POST", f"{channel.phone_number_id}/messages", json=payload)
+        try:
+            return str(data["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError) as error:
+            # Accepted or not, we cannot tell: failing beats risking a second copy.
+            raise ChannelError(_("WhatsApp answered without a message id"), permanent=True,
+                               code="no_id") from error
+
+    def _graph(self, channel: Any, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """One Graph API call with the channel's token; a non-200 answer raises ChannelError."""
+        url = f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_API_VERSION}/{path}"
         try:
             with http_client() as client:
-                response = client.post(url, json=payload,
-                                       headers={"Authorization": f"Bearer {channel.access_token}"})
+                response = client.request(
+                    method, url, headers={"Authorization": f"Bearer {channel.access_token}"},
+                    **kwargs)
         except httpx.HTTPError as error:
             raise network_error("WhatsApp", error) from error
         try:
             data = response.json()
         except ValueError:
             data = {}
-        if response.status_code == 200 and data.get("messages"):
-            return data["messages"][0]["id"]
-        raise self._error(response.status_code, data.get("error") or {})
+        if response.status_code != 200 or not isinstance(data, dict):
+            raise self._error(response.status_code, (data or {}).get("error") or {})
+        return data
 
     def _upload(self, channel: Any, outbound: Outbound) -> str:
         """Upload the file to WhatsApp; the message then refers to its media id."""
-        url = (f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_API_VERSION}/"
-               f"{channel.phone_number_id}/media")
         file = outbound.file
-        try:
-            with http_client() as client:
-                response = client.post(
-                    url, headers={"Authorization": f"Bearer {channel.access_token}"},
-                    data={"messaging_product": "whatsapp", "type": file.mime},
-                    files={"file": (file.name or "file", file.content, file.mime)})
-        except httpx.HTTPError as error:
-            raise network_error("WhatsApp", error) from error
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        if response.status_code == 200 and data.get("id"):
-            return str(data["id"])
-        raise self._error(response.status_code, data.get("error") or {})
+        data = self._graph(channel, "POST", f"{channel.phone_number_id}/media",
+                           data={"messaging_product": "whatsapp", "type": file.mime},
+                           files={"file": (file.name or "file", file.content, file.mime)})
+        if not data.get("id"):
+            raise ChannelError(_("WhatsApp answered without a media id"), permanent=False,
+                               code="no_id")
+        return str(data["id"])
 
     def _error(self, status: int, error: dict[str, Any]) -> ChannelError:
         code = error.get("code")
@@ -248,21 +248,10 @@ class WhatsAppAdapter:
 
     def fetch_media(self, channel: Any, provider_ref: str, max_bytes: int) -> Media:
         """Look the media id up (a short-lived URL), then download it with the same token."""
-        auth = {"Authorization": f"Bearer {channel.access_token}"}
-        url = f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_API_VERSION}/{provider_ref}"
+        info = self._graph(channel, "GET", provider_ref)
+        if int(info.get("file_size") or 0) > max_bytes:
+            raise ChannelError(too_large(max_bytes), permanent=True, code="too_large")
         with http_client() as client:
-            try:
-                response = client.get(url, headers=auth)
-            except httpx.HTTPError as error:
-                raise network_error("WhatsApp", error) from error
-            try:
-                info = response.json()
-            except ValueError:
-                info = {}
-            if response.status_code != 200 or "url" not in info:
-                raise self._error(response.status_code, info.get("error") or {})
-            if int(info.get("file_size") or 0) > max_bytes:
-                raise ChannelError(too_large(max_bytes), permanent=True, code="too_large")
             content = download(client, info["url"], max_bytes=max_bytes, provider="WhatsApp",
-                               headers=auth)
+                               headers={"Authorization": f"Bearer {channel.access_token}"})
         return Media(content, info.get("mime_type", ""))
