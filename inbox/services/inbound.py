@@ -76,14 +76,12 @@ def _contact(channel: Channel, sender: Sender) -> ContactIdentity:
     if contact is None and sender.bsuid:
         contact = contacts.filter(channel=channel, bsuid=sender.bsuid).first()
     if contact is None:
-        try:
-            with transaction.atomic():
-                contact = ContactIdentity.objects.create(
-                    clinic_id=channel.clinic_id, channel=channel, external_id=sender.external_id,
-                    display_name=sender.display_name[:200], username=sender.username[:100],
-                    phone=_phone(sender.phone), bsuid=sender.bsuid)
-        except IntegrityError:  # created at the same moment by a duplicate delivery
-            return ContactIdentity.objects.get(channel=channel, external_id=sender.external_id)
+        # A twin delivery creating the same contact at this moment makes this raise
+        # IntegrityError; inbound_events_store then runs again and finds it.
+        contact = ContactIdentity.objects.create(
+            clinic_id=channel.clinic_id, channel=channel, external_id=sender.external_id,
+            display_name=sender.display_name[:200], username=sender.username[:100],
+            phone=_phone(sender.phone), bsuid=sender.bsuid)
         contact_link_by_phone(contact=contact)
         return contact
     changed = {}
@@ -118,18 +116,24 @@ def _bump(conversation: Conversation, at: datetime) -> None:
         last_message_at=at, last_patient_message_at=at, status=ConversationStatus.OPEN)
 
 
-def _insert(message: Message) -> bool:
-    """Insert unless the provider's id is already stored; True when inserted."""
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-    except IntegrityError:
-        return False
-    return True
+def _stored(channel: Channel, provider_message_id: str) -> Message | None:
+    """The message already stored under this provider id, if any (a re-delivery)."""
+    found = list(Message.objects.filter(channel=channel, provider_message_id=provider_message_id)
+                 .only("id", "body", "edited_at")[:1])
+    return found[0] if found else None
 
 
 def _store_message(channel: Channel, event: InboundMessage, now: datetime,
                    result: StoreResult) -> None:
+    existing = _stored(channel, event.provider_message_id)
+    if existing is not None:
+        result.duplicates += 1
+        if existing.edited_at and existing.body != event.text and not existing.revisions.exists():
+            # The edit came first; keep the original text as the earlier revision.
+            MessageRevision.objects.create(message=existing, body=event.text,
+                                           valid_from=event.sent_at,
+                                           replaced_at=existing.edited_at)
+        return
     contact = _contact(channel, event.sender)
     if event.contact_is_senders_own and event.contact_phone:
         phone = _phone(event.contact_phone)
@@ -143,20 +147,13 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
         body=event.text, attachments=[a.as_dict() for a in event.attachments],
         payload=event.payload, provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
-    if _insert(message):
-        _bump(conversation, now)
-        result.stored += 1
-        if message.attachments:
-            from inbox.tasks import enqueue, media_fetch_task
+    message.save(force_insert=True)
+    _bump(conversation, now)
+    result.stored += 1
+    if message.attachments:
+        from inbox.tasks import enqueue, media_fetch_task
 
-            transaction.on_commit(lambda: enqueue(media_fetch_task, message.pk))
-        return
-    result.duplicates += 1
-    existing = Message.objects.get(channel=channel, provider_message_id=event.provider_message_id)
-    if existing.edited_at and existing.body != event.text and not existing.revisions.exists():
-        # The edit came first; keep the original text as the earlier revision.
-        MessageRevision.objects.create(message=existing, body=event.text,
-                                       valid_from=event.sent_at, replaced_at=existing.edited_at)
+        transaction.on_commit(lambda: enqueue(media_fetch_task, message.pk))
 
 
 def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: StoreResult) -> None:
@@ -169,12 +166,10 @@ def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: Sto
             kind=MessageKind.TEXT, body=event.text, provider_message_id=event.provider_message_id,
             provider_timestamp=event.sent_at, edited_at=event.edited_at,
             status=DeliveryStatus.RECEIVED, created_at=now)
-        if _insert(message):
-            _bump(conversation, now)
-            result.stored += 1
-            return
-        message = Message.objects.select_for_update().get(
-            channel=channel, provider_message_id=event.provider_message_id)
+        message.save(force_insert=True)
+        _bump(conversation, now)
+        result.stored += 1
+        return
     if message.body == event.text:
         result.duplicates += 1
         return
@@ -196,6 +191,9 @@ def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: Sto
 
 def _store_button(channel: Channel, event: ButtonPress, now: datetime,
                   result: StoreResult) -> None:
+    if _stored(channel, event.provider_message_id) is not None:
+        result.duplicates += 1
+        return
     conversation = _conversation(_contact(channel, event.sender))
     message = Message(
         conversation=conversation, channel=channel, direction=Direction.IN,
@@ -204,9 +202,7 @@ def _store_button(channel: Channel, event: ButtonPress, now: datetime,
                  "replied_to": event.replied_to},
         provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at or now, status=DeliveryStatus.RECEIVED, created_at=now)
-    if not _insert(message):
-        result.duplicates += 1
-        return
+    message.save(force_insert=True)
     _bump(conversation, now)
     result.stored += 1
     if event.callback_id:
@@ -267,7 +263,21 @@ def _store_status(channel: Channel, event: StatusUpdate, result: StoreResult) ->
 
 
 def inbound_events_store(*, channel: Channel, events: list[Event], now: datetime) -> StoreResult:
-    """Store a webhook's events in one transaction, idempotently on the provider's ids."""
+    """Store a webhook's events in one transaction, idempotently on the provider's ids.
+
+    Re-deliveries are found by lookup. Two deliveries of the same event at the same moment
+    both miss it; the unique constraints let one commit and make the other raise, and that
+    one runs again from the start, now finding everything stored. (No savepoints: this is the
+    hot path, and the race is rare.)
+    """
+    try:
+        return _store_all(channel, events, now)
+    except IntegrityError:
+        logger.info("webhook for channel %s raced a twin delivery; storing again", channel.pk)
+        return _store_all(channel, events, now)
+
+
+def _store_all(channel: Channel, events: list[Event], now: datetime) -> StoreResult:
     result = StoreResult()
     with transaction.atomic():
         for event in events:
