@@ -13,5 +13,6 @@ RUN DEBUG=0 ALLOWED_HOSTS=build SECRET_KEY=build-only-key-that-is-long-enough-fo
 USER clinic
 
 EXPOSE 8000
+# Threads, so widgets waiting on a long-poll never hold up the providers' webhooks.
 CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-"]
+     "--worker-class", "gthread", "--threads", "8", "--access-logfile", "-"]

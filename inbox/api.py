@@ -62,6 +62,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Conversation.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = ConversationSerializer
+    lookup_value_regex = r"\d+"
     pagination_class = NewestFirst
 
     def get_queryset(self) -> QuerySet[Conversation]:

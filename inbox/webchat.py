@@ -7,12 +7,15 @@ and per address.
 
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
@@ -25,12 +28,24 @@ from inbox.services.inbound import inbound_events_store, webchat_messages_seen
 
 logger = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Visitor-Token"
+RECENT_AGAIN = timedelta(seconds=30)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT = 4000
 
 
 def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def client_address(group: str, request: HttpRequest) -> str:
+    """The visitor's address: behind N trusted proxies, the Nth address from the right of
+    X-Forwarded-For (what the nearest proxy saw), else the socket's."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")
+                 if a.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def _limited(request: HttpRequest, group: str, rate: str, key: str | Callable) -> bool:
@@ -62,7 +77,7 @@ def _session(request: HttpRequest, channel: Channel) -> HttpResponse:
     visitor = _visitor(request, channel)
     if visitor is not None:  # a returning visitor keeps their conversation
         return _json({"token": request.headers[TOKEN_HEADER], "returning": True})
-    if _limited(request, "session", settings.WEBCHAT_SESSION_RATE, "ip"):
+    if _limited(request, "session", settings.WEBCHAT_SESSION_RATE, client_address):
         return _json({"error": "too many new sessions from this address"}, 429)
     token = visitor_token_new()
     ContactIdentity.objects.create(clinic_id=channel.clinic_id, channel=channel,
@@ -94,21 +109,24 @@ def _send(request: HttpRequest, channel: Channel, visitor: ContactIdentity) -> H
 def _fetch(request: HttpRequest, channel: Channel, visitor: ContactIdentity) -> HttpResponse:
     try:
         after = int(request.GET.get("after", 0))
-        wait = min(float(request.GET.get("wait", 0)), settings.WEBCHAT_LONGPOLL_SECONDS)
+        wait = float(request.GET.get("wait", 0))
     except ValueError:
         return _json({"error": "after and wait must be numbers"}, 400)
-    deadline = time.monotonic() + max(wait, 0)
-    messages = (Message.objects.filter(conversation__contact=visitor, pk__gt=after)
-                .exclude(kind__in=[MessageKind.NOTE, MessageKind.SYSTEM])
-                .select_related("author").order_by("pk"))
-    while True:
-        found = list(messages[:100])
-        if found or time.monotonic() >= deadline:
-            break
+    if not math.isfinite(wait):
+        return _json({"error": "wait must be a number of seconds"}, 400)
+    deadline = time.monotonic() + min(max(wait, 0), settings.WEBCHAT_LONGPOLL_SECONDS)
+    visible = (Message.objects.filter(conversation__contact=visitor)
+               .exclude(kind__in=[MessageKind.NOTE, MessageKind.SYSTEM])
+               .select_related("author").order_by("pk"))
+    while not visible.filter(pk__gt=after).exists() and time.monotonic() < deadline:
         time.sleep(0.5)
+    # Ids are handed out before commit, so a reply can become visible below the cursor:
+    # recent messages come again, and the widget drops the ids it has.
+    recent = clock.now() - RECENT_AGAIN
+    found = list(visible.filter(Q(pk__gt=after) | Q(created_at__gte=recent))[:100])
     webchat_messages_seen(messages=found)
     return _json({"messages": [_public(m) for m in found],
-                  "cursor": found[-1].pk if found else after})
+                  "cursor": max([after, *(m.pk for m in found)])})
 
 
 def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
@@ -133,7 +151,7 @@ def api(request: HttpRequest, key: str, action: str) -> HttpResponse:
         return _json({"error": "origin not allowed"}, 403)
     if request.method == "OPTIONS":
         return _cors(HttpResponse(status=204), origin)
-    if _limited(request, "ip", settings.WEBCHAT_IP_RATE, "ip"):
+    if _limited(request, "ip", settings.WEBCHAT_IP_RATE, client_address):
         return _cors(_json({"error": "too many requests"}, 429), origin)
     if action == "session":
         return _cors(_session(request, channel), origin)

@@ -18,7 +18,6 @@ from inbox.models import Channel, ChannelKind
 from inbox.services.inbound import inbound_events_store
 
 logger = logging.getLogger(__name__)
-WHATSAPP = WhatsAppAdapter()
 
 
 def _error(status: int, reason: str) -> JsonResponse:
@@ -41,6 +40,8 @@ def _receive(request: HttpRequest, key: str, kind: str) -> HttpResponse:
         logger.warning("%s webhook %s: body too large (%s bytes)", kind, key, declared)
         return _error(413, "body too large")
     body = request.body
+    if len(body) > settings.WEBHOOK_MAX_BYTES:  # sent chunked, without a length
+        return _error(413, "body too large")
     adapter = adapter_for(kind)
     if not adapter.verify(channel, request.headers, body):
         logger.warning("%s webhook %s: bad secret or signature from %s", kind, key,
@@ -73,7 +74,7 @@ def whatsapp(request: HttpRequest, key: str) -> HttpResponse:
     channel = _active_channel(key, ChannelKind.WHATSAPP)
     challenge = None
     if channel is not None:
-        challenge = WHATSAPP.verify_handshake(channel, request.GET)
+        challenge = WhatsAppAdapter().verify_handshake(channel, request.GET)
     if challenge is None:
         return HttpResponse("forbidden", status=403, content_type="text/plain")
     return HttpResponse(challenge, content_type="text/plain")

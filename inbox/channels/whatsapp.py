@@ -171,10 +171,10 @@ class WhatsAppAdapter:
             template = outbound.template
             payload["type"] = "template"
             payload["template"] = {
-                "name": template["name"], "language": {"code": template.get("language", "ru")},
-                "components": [{"type": "body", "parameters": [
-                    {"type": "text", "text": str(p)} for p in template.get("params", [])]}],
-            }
+                "name": template["name"], "language": {"code": template.get("language", "ru")}}
+            if template.get("params"):
+                payload["template"]["components"] = [{"type": "body", "parameters": [
+                    {"type": "text", "text": str(p)} for p in template["params"]]}]
         elif outbound.file is not None:
             kind = "image" if outbound.file_kind == "image" else "document"
             media: dict[str, Any] = {"id": self._upload(channel, outbound)}

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Greatest
 
 from clinic.models import Patient
 from clinic.phones import phone_normalize
@@ -89,8 +91,13 @@ def _contact(channel: Channel, sender: Sender) -> ContactIdentity:
                         ("username", sender.username[:100]), ("bsuid", sender.bsuid)):
         if value and getattr(contact, name) != value:
             changed[name] = value
+    phone = "" if contact.phone else _phone(sender.phone)
+    if phone:  # first seen by its BSUID alone, now with a number
+        changed["phone"] = contact.phone = phone
     if changed:
         ContactIdentity.objects.filter(pk=contact.pk).update(**changed)
+    if phone:
+        contact_link_by_phone(contact=contact)
     return contact
 
 
@@ -106,20 +113,22 @@ def _conversation(contact: ContactIdentity) -> Conversation:
     return conversation
 
 
-def _bump(conversation: Conversation, at: datetime) -> None:
+def _bump(conversation: Conversation, now: datetime, sent_at: datetime | None) -> None:
     """A patient wrote: the conversation is open again (from pending or resolved) and its clocks
-    move forward.
-
-    `at` is our arrival time, which only grows, so plain assignments suffice (and keep this
-    hot path cheap)."""
+    move forward, never back. WhatsApp's 24-hour window runs from when the patient wrote, not
+    from when a delayed re-delivery reached us."""
+    written = min(sent_at or now, now)
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=at, last_patient_message_at=at, status=ConversationStatus.OPEN)
+        last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
+        last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(written)),
+                                         Value(written)),
+        status=ConversationStatus.OPEN)
 
 
 def _stored(channel: Channel, provider_message_id: str) -> Message | None:
     """The message already stored under this provider id, if any (a re-delivery)."""
     found = list(Message.objects.filter(channel=channel, provider_message_id=provider_message_id)
-                 .only("id", "body", "edited_at")[:1])
+                 .only("id", "kind", "body", "attachments", "edited_at")[:1])
     return found[0] if found else None
 
 
@@ -128,11 +137,8 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
     existing = _stored(channel, event.provider_message_id)
     if existing is not None:
         result.duplicates += 1
-        if existing.edited_at and existing.body != event.text and not existing.revisions.exists():
-            # The edit came first; keep the original text as the earlier revision.
-            MessageRevision.objects.create(message=existing, body=event.text,
-                                           valid_from=event.sent_at,
-                                           replaced_at=existing.edited_at)
+        if existing.edited_at:
+            _original_after_edits(existing, event)
         return
     contact = _contact(channel, event.sender)
     if event.contact_is_senders_own and event.contact_phone:
@@ -148,12 +154,32 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
         payload=event.payload, provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
-    _bump(conversation, now)
+    _bump(conversation, now, event.sent_at)
     result.stored += 1
     if message.attachments:
-        from inbox.tasks import enqueue, media_fetch_task
+        _fetch_media_after_commit(message.pk)
 
-        transaction.on_commit(lambda: enqueue(media_fetch_task, message.pk))
+
+def _fetch_media_after_commit(message_id: int) -> None:
+    from inbox.tasks import enqueue, media_fetch_task
+
+    transaction.on_commit(lambda: enqueue(media_fetch_task, message_id))
+
+
+def _original_after_edits(existing: Message, event: InboundMessage) -> None:
+    """The original arrived after its edits: keep its text as the first revision, and its
+    files, which an edit of the caption does not carry."""
+    if (existing.body != event.text
+            and not existing.revisions.filter(valid_from=event.sent_at).exists()):
+        first_edit = existing.revisions.order_by("valid_from").first()
+        MessageRevision.objects.create(
+            message=existing, body=event.text, valid_from=event.sent_at,
+            replaced_at=first_edit.valid_from if first_edit else existing.edited_at)
+    if event.attachments and not existing.attachments:
+        existing.kind = event.kind
+        existing.attachments = [a.as_dict() for a in event.attachments]
+        existing.save(update_fields=["kind", "attachments"])
+        _fetch_media_after_commit(existing.pk)
 
 
 def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: StoreResult) -> None:
@@ -167,24 +193,26 @@ def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: Sto
             provider_timestamp=event.sent_at, edited_at=event.edited_at,
             status=DeliveryStatus.RECEIVED, created_at=now)
         message.save(force_insert=True)
-        _bump(conversation, now)
+        _bump(conversation, now, event.sent_at)
         result.stored += 1
         return
-    if message.body == event.text:
-        result.duplicates += 1
-        return
     if message.edited_at and event.edited_at <= message.edited_at:
-        # An older edit arriving late: history only, the newer text stays.
-        if not message.revisions.filter(valid_from=event.edited_at).exists():
+        # The same edit again, or an older one arriving late: history only, the newer text
+        # stays.
+        if (event.edited_at < message.edited_at
+                and not message.revisions.filter(valid_from=event.edited_at).exists()):
             MessageRevision.objects.create(message=message, body=event.text,
                                            valid_from=event.edited_at,
                                            replaced_at=message.edited_at)
         result.duplicates += 1
         return
-    MessageRevision.objects.create(message=message, body=message.body,
-                                   valid_from=message.edited_at or message.provider_timestamp,
-                                   replaced_at=event.edited_at)
-    message.body, message.edited_at = event.text, event.edited_at
+    if message.body != event.text:  # Telegram also sends edits that change nothing visible
+        MessageRevision.objects.create(
+            message=message, body=message.body,
+            valid_from=message.edited_at or message.provider_timestamp,
+            replaced_at=event.edited_at)
+        message.body = event.text
+    message.edited_at = event.edited_at
     message.save(update_fields=["body", "edited_at"])
     result.stored += 1
 
@@ -199,16 +227,26 @@ def _store_button(channel: Channel, event: ButtonPress, now: datetime,
         conversation=conversation, channel=channel, direction=Direction.IN,
         kind=MessageKind.BUTTON, body=event.title or event.data,
         payload={"data": event.data, "callback_id": event.callback_id,
-                 "replied_to": event.replied_to},
+                 "replied_to": event.replied_to,
+                 "verified": _button_was_offered(conversation, event)},
         provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at or now, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
-    _bump(conversation, now)
+    _bump(conversation, now, event.sent_at)
     result.stored += 1
     if event.callback_id:
         from inbox.tasks import button_answer_task, enqueue
 
         transaction.on_commit(lambda: enqueue(button_answer_task, message.pk))
+
+
+def _button_was_offered(conversation: Conversation, event: ButtonPress) -> bool:
+    """Whether our message in this very conversation offered this button. The client sends
+    the data and can forge it: whatever acts on a press acts only on a verified one."""
+    ours = list(Message.objects.filter(
+        conversation=conversation, direction=Direction.OUT,
+        provider_message_id=event.replied_to).only("payload")[:1]) if event.replied_to else []
+    return bool(ours) and event.data in {str(i) for i, _ in ours[0].payload.get("buttons", [])}
 
 
 def button_answer(*, message_id: int, now: datetime) -> None:

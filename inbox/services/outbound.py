@@ -6,7 +6,6 @@ again after OUTBOX_STALE_SECONDS. Everything before the provider call is safe to
 """
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,11 +31,14 @@ from inbox.models import (
     MessageKind,
 )
 from inbox.services.inbound import status_apply
+from inbox.services.media import SAFE_NAME
 
 logger = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+EARLY_STATUS_KEPT = timedelta(days=2)
+CAPTION_MAX = 1024  # Telegram's and WhatsApp's limit for a file's caption
+
 
 
 class SendRefused(ValueError):
@@ -95,6 +97,9 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
         raise SendRefused(_("Telegram messages are limited to %(n)s characters.")
                           % {"n": TELEGRAM_MAX_TEXT})
     attachments = []
+    if file is not None and len(text) > CAPTION_MAX:
+        raise SendRefused(_("A caption of a file is limited to %(n)s characters.")
+                          % {"n": CAPTION_MAX})
     if file is not None:
         if channel.kind == ChannelKind.WEBCHAT:
             raise SendRefused(_("Files cannot be sent to the website chat yet."))
@@ -146,7 +151,11 @@ class DeliveryResult:
 
 
 def message_deliver(*, message_id: int, now: datetime) -> DeliveryResult:
-    """Claim a queued message, send it once, record the outcome. Safe to run twice."""
+    """Claim a queued message, send it once, record the outcome. Safe to run twice.
+
+    The claim time is the claim's token: a worker that outlived its claim (the sweep gave the
+    message to another) can no longer record anything.
+    """
     claimed = (Message.objects
                .filter(pk=message_id, direction=Direction.OUT, status=DeliveryStatus.QUEUED)
                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -156,9 +165,16 @@ def message_deliver(*, message_id: int, now: datetime) -> DeliveryResult:
         return DeliveryResult()
     message = Message.objects.select_related("channel", "conversation__contact").get(
         pk=message_id)
-    mine = Message.objects.filter(pk=message_id, status=DeliveryStatus.SENDING)
+    mine = Message.objects.filter(pk=message_id, status=DeliveryStatus.SENDING, claimed_at=now)
     try:
-        provider_id = adapter_for(message.channel.kind).send(message.channel, _outbound(message))
+        outbound = _outbound(message)
+    except Exception:  # noqa: BLE001 — e.g. the attached file is gone; nothing was sent
+        logger.exception("message %s cannot be prepared", message_id)
+        mine.update(status=DeliveryStatus.FAILED, error_code="prepare", claimed_at=None,
+                    error_text=_("The message could not be prepared for sending"))
+        return DeliveryResult()
+    try:
+        provider_id = adapter_for(message.channel.kind).send(message.channel, outbound)
     except ChannelError as error:
         if error.permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             reason = error.reason if error.permanent else _(
@@ -173,8 +189,17 @@ def message_deliver(*, message_id: int, now: datetime) -> DeliveryResult:
                     error_text=error.reason[:500], next_attempt_at=now + timedelta(seconds=delay))
         logger.info("message %s: %s; retry in %.0f s", message_id, error.reason, delay)
         return DeliveryResult(retry_in=delay)
-    mine.update(status=DeliveryStatus.SENT, provider_message_id=provider_id, sent_at=now,
-                claimed_at=None, error_code="", error_text="", next_attempt_at=None)
+    except Exception:  # noqa: BLE001 — an answer we do not understand: it may have gone out
+        logger.exception("message %s: unexpected error from the provider", message_id)
+        mine.update(status=DeliveryStatus.FAILED, error_code="unknown", claimed_at=None,
+                    error_text=_("Unexpected answer from the provider; the message may or may "
+                                 "not have been delivered"))
+        return DeliveryResult()
+    if not mine.update(status=DeliveryStatus.SENT, provider_message_id=provider_id, sent_at=now,
+                       claimed_at=None, error_code="", error_text="", next_attempt_at=None):
+        logger.error("message %s was sent after its claim expired (provider id %s)",
+                     message_id, provider_id)
+        return DeliveryResult()
     early_statuses_apply(channel_id=message.channel_id, provider_message_id=provider_id)
     return DeliveryResult(sent=True)
 
@@ -202,8 +227,11 @@ def early_statuses_apply(*, channel_id: int, provider_message_id: str | None = N
 def outbox_sweep(*, now: datetime) -> int:
     """Re-queue what a lost task, a dead worker or a broker outage left behind."""
     stale = now - timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
-    Message.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale).update(
-        status=DeliveryStatus.QUEUED, claimed_at=None)
+    abandoned = Message.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale)
+    abandoned.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=DeliveryStatus.FAILED, claimed_at=None, error_code="abandoned",
+        error_text=_("Delivery was interrupted too many times"))
+    abandoned.update(status=DeliveryStatus.QUEUED, claimed_at=None)
     grace = now - timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER_SECONDS)
     due = list(Message.objects.filter(status=DeliveryStatus.QUEUED, direction=Direction.OUT)
                .filter(Q(next_attempt_at__lte=grace)
@@ -213,6 +241,8 @@ def outbox_sweep(*, now: datetime) -> int:
 
     for message_id in due:
         enqueue(message_deliver_task, message_id)
+    # Statuses of messages we never sent (e.g. from the WhatsApp app itself) are let go.
+    EarlyStatus.objects.filter(at__lt=now - EARLY_STATUS_KEPT).delete()
     for channel_id in (EarlyStatus.objects.values_list("channel_id", flat=True).distinct()):
         early_statuses_apply(channel_id=channel_id)
     return len(due)

@@ -255,3 +255,59 @@ def test_the_api_accepts_a_file(media_root, telegram_conversation, administrator
                         {"text": "Снимок", "file": _png()}, format="multipart")
     assert response.status_code == 201, response.content
     assert response.json()["kind"] == "image"
+
+
+def test_a_worker_that_outlived_its_claim_cannot_record_a_second_send(
+        fake, telegram_conversation, administrator, now):
+    message = send(telegram_conversation, administrator, now)
+    # Worker 1 claimed it at `now` and hangs; the sweep hands it to worker 2, which sends.
+    Message.objects.filter(pk=message.pk).update(status="sending", claimed_at=now, attempts=1)
+    later = now + timedelta(minutes=5)
+    outbox_sweep(now=later)
+    assert message_deliver(message_id=message.pk, now=later).sent
+    first_id = Message.objects.get(pk=message.pk).provider_message_id
+    # Worker 1 wakes up: its claim token (`now`) no longer matches anything.
+    assert not Message.objects.filter(pk=message.pk, status="sending", claimed_at=now).exists()
+    assert Message.objects.get(pk=message.pk).provider_message_id == first_id
+
+
+def test_an_unexpected_provider_answer_fails_instead_of_looping(
+        fake, telegram_conversation, administrator, now, monkeypatch):
+    from inbox.channels.telegram import TelegramAdapter
+
+    def broken(self, channel, outbound):
+        raise KeyError("chat")
+
+    monkeypatch.setattr(TelegramAdapter, "send", broken)
+    message = send(telegram_conversation, administrator, now)
+    assert message_deliver(message_id=message.pk, now=now).retry_in is None
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_code == "unknown"
+    assert outbox_sweep(now=now + timedelta(hours=1)) == 0
+
+
+def test_a_message_interrupted_too_often_is_failed_by_the_sweep(
+        telegram_conversation, administrator, now, settings):
+    message = send(telegram_conversation, administrator, now)
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", claimed_at=now, attempts=settings.OUTBOX_MAX_ATTEMPTS)
+    assert outbox_sweep(now=now + timedelta(minutes=5)) == 0
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_code == "abandoned"
+
+
+def test_a_long_caption_with_a_file_is_refused(media_root, telegram_conversation,
+                                               administrator, now):
+    with pytest.raises(SendRefused):
+        send(telegram_conversation, administrator, now, text="я" * 1025, file=_png())
+
+
+def test_a_template_without_parameters_sends_no_empty_component(
+        fake, whatsapp_conversation, administrator, now):
+    channel = whatsapp_conversation.channel
+    channel.whatsapp_templates = [{"name": "hello", "language": "ru"}]
+    channel.save()
+    message = message_send(conversation=whatsapp_conversation, author=administrator,
+                           now=now + timedelta(days=2), template="hello")
+    message_deliver(message_id=message.pk, now=now + timedelta(days=2))
+    assert "components" not in fake.sent("whatsapp")[0].json["template"]

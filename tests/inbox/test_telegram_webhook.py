@@ -213,3 +213,51 @@ def test_a_patient_of_another_clinic_cannot_be_linked(client, channel, other_cli
     with pytest.raises(ValueError):
         contact_patient_link(contact=ContactIdentity.objects.get(),
                              patient=PatientFactory(clinic=other_clinic))
+
+
+def test_two_edits_before_the_original_keep_all_three_texts(client, channel):
+    post(client, channel, payloads.tg_edit(2, 42, "B", edit_date=1_795_000_100))
+    post(client, channel, payloads.tg_edit(3, 42, "C", edit_date=1_795_000_200))
+    post(client, channel, payloads.tg_message(update_id=1, text="A"))
+    message = Message.objects.get()
+    assert message.body == "C"
+    assert list(message.revisions.order_by("valid_from").values_list("body", flat=True)) == [
+        "A", "B"]
+
+
+def test_a_late_older_edit_does_not_undo_a_newer_edit_back_to_the_original(client, channel):
+    post(client, channel, payloads.tg_message(update_id=1, text="A"))
+    post(client, channel, payloads.tg_edit(3, 42, "A", edit_date=1_795_000_200))
+    post(client, channel, payloads.tg_edit(2, 42, "B", edit_date=1_795_000_100))
+    assert Message.objects.get().body == "A"
+
+
+def test_a_caption_edit_arriving_first_does_not_lose_the_photo(
+        client, channel, django_capture_on_commit_callbacks):
+    photo = payloads.tg_photo()
+    edit = {"update_id": 1, "edited_message": {**photo["message"], "caption": "Новая подпись",
+                                               "edit_date": 1_795_000_100}}
+    post(client, channel, edit)
+    with django_capture_on_commit_callbacks() as callbacks:
+        post(client, channel, photo)
+    message = Message.objects.get()
+    assert message.kind == "image" and message.body == "Новая подпись"
+    assert message.attachments[0]["provider_ref"] == "AgAD-large"
+    assert len(callbacks) == 1  # the file is fetched after all
+
+
+def test_a_forged_button_press_is_stored_but_not_verified(client, channel):
+    post(client, channel, payloads.tg_message())
+    conversation = Conversation.objects.get()
+    Message.objects.create(conversation=conversation, channel=channel, direction="out",
+                           body="Подтвердите запись", status="sent",
+                           provider_message_id=f"{payloads.CHAT_ID}:77",
+                           payload={"buttons": [["appt:58213:confirm", "Подтверждаю"]]},
+                           created_at=conversation.created_at)
+    post(client, channel, payloads.tg_callback(update_id=20, data="appt:58213:confirm"))
+    forged = payloads.tg_callback(update_id=21, data="appt:99999:cancel")
+    forged["callback_query"]["id"] = "other"
+    post(client, channel, forged)
+    presses = {m.payload["data"]: m.payload["verified"]
+               for m in Message.objects.filter(kind="button")}
+    assert presses == {"appt:58213:confirm": True, "appt:99999:cancel": False}

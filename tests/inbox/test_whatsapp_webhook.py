@@ -161,3 +161,30 @@ def test_a_template_quick_reply_is_a_button_press(client, channel):
     message = Message.objects.get()
     assert message.kind == "button" and message.body == "Подтверждаю"
     assert message.payload["replied_to"] == "wamid.REMINDER"
+
+
+def test_a_contact_first_known_by_bsuid_gets_its_phone_later(client, channel):
+    patient = PatientFactory(clinic=channel.clinic, phone="+79161234567")
+    message = payloads.wa_text("wamid.1")
+    message.pop("from")
+    message["from_user_id"] = "US.13491208655302741918"
+    post(client, channel, payloads.wa_envelope(payloads.wa_value(
+        contacts=[{"profile": {"name": "Мария"}, "user_id": "US.13491208655302741918"}],
+        messages=[message])))
+    post(client, channel, payloads.wa_envelope(payloads.wa_value(
+        contacts=[payloads.wa_contact()], messages=[payloads.wa_text("wamid.2")])))
+    contact = ContactIdentity.objects.get()
+    assert contact.phone == "+79161234567" and contact.patient == patient
+
+
+def test_a_message_redelivered_days_later_does_not_reopen_the_24_hour_window(client, channel):
+    import time
+
+    from inbox.models import Conversation
+
+    three_days_ago = str(int(time.time()) - 3 * 24 * 3600)
+    post(client, channel, payloads.wa_envelope(payloads.wa_value(
+        contacts=[payloads.wa_contact()],
+        messages=[payloads.wa_text(timestamp=three_days_ago)])))
+    conversation = Conversation.objects.get()
+    assert int(conversation.last_patient_message_at.timestamp()) == int(three_days_ago)
