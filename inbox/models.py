@@ -108,6 +108,9 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     # The patient's last message: WhatsApp's 24-hour window runs from it.
     last_patient_message_at = models.DateTimeField(null=True, blank=True)
+    # Kept on the row so the list never reads the messages table.
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,7 +3,14 @@ from django.urls import path
 from inbox import views
 
 app_name = "inbox"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("c/<int:conversation_id>/", views.thread, name="thread"),
+    path("c/<int:conversation_id>/messages/", views.thread_messages, name="thread-messages"),
+    path("c/<int:conversation_id>/send/", views.send, name="send"),
+    path("c/<int:conversation_id>/messages/<int:message_id>/retry/", views.retry,
+         name="retry"),
+]
 
 # Mounted under /settings/channels/ with the namespace "channels".
 channel_urls = (

@@ -1,8 +1,11 @@
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clinic import clock
@@ -10,13 +13,117 @@ from clinic.access import clinic_view
 from clinic.models import Role
 from inbox.channels.base import ChannelError
 from inbox.forms import ChannelForm
-from inbox.models import Channel, ChannelKind
+from inbox.models import Channel, ChannelKind, Conversation, Message
+from inbox.selectors import (
+    LIST_FILTERS,
+    conversation_counts,
+    conversation_list,
+    conversation_page,
+    message_list,
+)
 from inbox.services.channels import channel_save, telegram_webhook_register
+from inbox.services.outbound import (
+    SendRefused,
+    conversation_mark_read,
+    message_retry,
+    message_send,
+    note_add,
+    whatsapp_window_open,
+)
+
+FILTER_LABELS = dict(zip(LIST_FILTERS, (
+    gettext_lazy("All open"), gettext_lazy("Mine"), gettext_lazy("Unassigned"),
+    gettext_lazy("Resolved")), strict=True))
+
+
+def _list_context(request: HttpRequest) -> dict:
+    params = request.GET
+    chosen = params.get("filter", "open")
+    page = conversation_page(clinic=request.clinic, user=request.user, filter=chosen,
+                             channel=params.get("channel", ""), search=params.get("q", ""),
+                             cursor=params.get("after", ""))
+    return {"page": page, "filter": chosen, "channel": params.get("channel", ""),
+            "q": params.get("q", ""), "counts": conversation_counts(clinic=request.clinic,
+                                                                     user=request.user),
+            "filters": FILTER_LABELS, "channel_kinds": ChannelKind.choices}
 
 
 @clinic_view()
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "inbox/index.html")
+    context = _list_context(request)
+    if request.htmx and request.htmx.target == "conversation-list":
+        return render(request, "inbox/index.html#list", context)
+    return render(request, "inbox/index.html", context)
+
+
+def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+    return get_object_or_404(conversation_list(clinic=request.clinic), pk=conversation_id)
+
+
+def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
+    now = clock.now()
+    whatsapp_closed = (conversation.channel.kind == ChannelKind.WHATSAPP
+                       and not whatsapp_window_open(conversation=conversation, now=now))
+    return {"conversation": conversation,
+            "messages": list(message_list(conversation=conversation)),
+            "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
+            "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
+
+
+@clinic_view()
+def thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    conversation_mark_read(conversation=conversation)
+    context = _thread_context(request, conversation)
+    if request.htmx and request.htmx.target == "thread":
+        return render(request, "inbox/thread.html", context)
+    return render(request, "inbox/index.html", {**_list_context(request), **context})
+
+
+@clinic_view()
+def thread_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Polled by the open thread: the messages after the last one shown, and changed ticks."""
+    conversation = _conversation(request, conversation_id)
+    context = _thread_context(request, conversation)
+    return render(request, "inbox/thread.html#messages", context)
+
+
+@require_POST
+@clinic_view()
+def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    text = request.POST.get("text", "")
+    try:
+        if request.POST.get("note"):
+            note_add(conversation=conversation, author=request.user, text=text,
+                     now=clock.now())
+        else:
+            message_send(conversation=conversation, author=request.user, text=text,
+                         template=request.POST.get("template", ""),
+                         template_params=request.POST.getlist("template_params"),
+                         file=request.FILES.get("file"), now=clock.now())
+    except SendRefused as refused:
+        error = str(refused)
+    else:
+        error = ""
+    if request.htmx:  # the thread, and the composer's error (or none) swapped out of band
+        return render(request, "inbox/thread.html#send-result",
+                      {**_thread_context(request, conversation), "error": error})
+    if error:
+        messages.error(request, error)
+    return redirect("inbox:thread", conversation_id=conversation.pk)
+
+
+@require_POST
+@clinic_view()
+def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    message = get_object_or_404(Message, pk=message_id, conversation=conversation)
+    message_retry(message=message, now=clock.now())
+    if request.htmx:
+        return render(request, "inbox/thread.html#messages",
+                      _thread_context(request, conversation))
+    return redirect("inbox:thread", conversation_id=conversation.pk)
 
 
 def _webhook_url(request: HttpRequest, channel: Channel) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from clinic.models import Patient
@@ -113,12 +113,21 @@ def _conversation(contact: ContactIdentity) -> Conversation:
     return conversation
 
 
-def _bump(conversation: Conversation, now: datetime, sent_at: datetime | None) -> None:
+def message_preview(message: Message) -> str:
+    """A one-line preview of a message for the conversation list."""
+    text = " ".join(message.body.split())
+    if not text and message.attachments:
+        text = f"[{message.kind}]"
+    return text[:200]
+
+
+def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
     """A patient wrote: the conversation is open again (from pending or resolved) and its clocks
     move forward, never back. WhatsApp's 24-hour window runs from when the patient wrote, not
     from when a delayed re-delivery reached us."""
-    written = min(sent_at or now, now)
+    written = min(message.provider_timestamp or now, now)
     Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_preview=message_preview(message), unread_count=F("unread_count") + 1,
         last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
         last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(written)),
                                          Value(written)),
@@ -154,7 +163,7 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
         payload=event.payload, provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
-    _bump(conversation, now, event.sent_at)
+    _bump(conversation, now, message)
     result.stored += 1
     if message.attachments:
         _fetch_media_after_commit(message.pk)
@@ -193,7 +202,7 @@ def _store_edit(channel: Channel, event: InboundEdit, now: datetime, result: Sto
             provider_timestamp=event.sent_at, edited_at=event.edited_at,
             status=DeliveryStatus.RECEIVED, created_at=now)
         message.save(force_insert=True)
-        _bump(conversation, now, event.sent_at)
+        _bump(conversation, now, message)
         result.stored += 1
         return
     if message.edited_at and event.edited_at <= message.edited_at:
@@ -232,7 +241,7 @@ def _store_button(channel: Channel, event: ButtonPress, now: datetime,
         provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at or now, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
-    _bump(conversation, now, event.sent_at)
+    _bump(conversation, now, message)
     result.stored += 1
     if event.callback_id:
         from inbox.tasks import button_answer_task, enqueue

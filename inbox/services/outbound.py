@@ -30,7 +30,7 @@ from inbox.models import (
     Message,
     MessageKind,
 )
-from inbox.services.inbound import status_apply
+from inbox.services.inbound import message_preview, status_apply
 from inbox.services.media import SAFE_NAME
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,8 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
             attachments=attachments, payload=payload, author=author,
             status=DeliveryStatus.QUEUED, created_at=now)
         Conversation.objects.filter(pk=conversation.pk).update(
-            last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)))
+            last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
+            last_message_preview=message_preview(message), unread_count=0)
         _deliver_after_commit(message.pk)
     return message
 
@@ -246,3 +247,32 @@ def outbox_sweep(*, now: datetime) -> int:
     for channel_id in (EarlyStatus.objects.values_list("channel_id", flat=True).distinct()):
         early_statuses_apply(channel_id=channel_id)
     return len(due)
+
+
+def note_add(*, conversation: Conversation, author: object, text: str, now: datetime) -> Message:
+    """An internal note: shown to the staff in the thread, never sent to the patient."""
+    text = text.strip()
+    if not text:
+        raise SendRefused(_("The note is empty."))
+    # A note has no delivery: "sent" only keeps it out of the outbox.
+    return Message.objects.create(
+        conversation=conversation, channel=conversation.channel, direction=Direction.OUT,
+        kind=MessageKind.NOTE, body=text, author=author, status=DeliveryStatus.SENT,
+        created_at=now)
+
+
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    if conversation.unread_count:
+        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+        conversation.unread_count = 0
+
+
+def message_retry(*, message: Message, now: datetime) -> bool:
+    """Send a failed message again, on a person's request (after unblocking, a new token…)."""
+    retried = Message.objects.filter(pk=message.pk, direction=Direction.OUT,
+                                     status=DeliveryStatus.FAILED).exclude(
+        kind=MessageKind.NOTE).update(status=DeliveryStatus.QUEUED, attempts=0,
+                                      next_attempt_at=None, error_code="", error_text="")
+    if retried:
+        _deliver_after_commit(message.pk)
+    return bool(retried)

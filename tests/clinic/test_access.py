@@ -63,6 +63,11 @@ OTHER_CLINIC_KWARGS = {
     "api:conversation-detail": lambda b: {"pk": b.conversation.pk},
     "api:conversation-messages": lambda b: {"pk": b.conversation.pk},
     "channels:add": lambda b: {"kind": "telegram"},  # a form for one's own clinic
+    "inbox:thread": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:thread-messages": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:send": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:retry": lambda b: {"conversation_id": b.conversation.pk,
+                              "message_id": b.conversation.messages.first().pk},
     "channels:edit": lambda b: {"channel_id": b.telegram.pk},
     "channels:telegram-webhook": lambda b: {"channel_id": b.telegram.pk},
     "hook-telegram": lambda b: {"key": b.telegram.key},

@@ -1,0 +1,130 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from inbox.models import ContactIdentity, Conversation, Message
+from inbox.selectors import PAGE_SIZE
+from tests.inbox.factories import TelegramChannelFactory
+
+
+def _conversation(channel, n, when, preview="Здравствуйте"):
+    contact = ContactIdentity.objects.create(clinic=channel.clinic, channel=channel,
+                                             external_id=str(1000 + n),
+                                             display_name=f"Пациент {n}")
+    conversation = Conversation.objects.create(
+        clinic=channel.clinic, channel=channel, contact=contact, last_message_at=when,
+        last_patient_message_at=when, last_message_preview=preview, unread_count=1)
+    Message.objects.create(conversation=conversation, channel=channel, direction="in",
+                           body=preview, status="received", created_at=when)
+    return conversation
+
+
+@pytest.fixture
+def channel(clinic):
+    return TelegramChannelFactory(clinic=clinic)
+
+
+def test_the_list_shows_the_clinics_conversations_newest_first(client, administrator, channel,
+                                                               now):
+    _conversation(channel, 1, now - timedelta(hours=1), "Старый вопрос")
+    _conversation(channel, 2, now, "Новый вопрос")
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:index")).content.decode()
+    assert body.index("Новый вопрос") < body.index("Старый вопрос")
+
+
+def test_the_list_costs_the_same_queries_for_any_number_of_rows(
+        client, administrator, channel, now, django_assert_max_num_queries):
+    for n in range(PAGE_SIZE + 5):
+        _conversation(channel, n, now - timedelta(minutes=n))
+    client.force_login(administrator)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("inbox:index"))
+    assert len(response.context["page"].conversations) == PAGE_SIZE
+    assert response.context["counts"]["open"] == PAGE_SIZE + 5
+
+
+def test_keyset_pages_do_not_repeat_or_skip(client, administrator, channel, now):
+    for n in range(PAGE_SIZE + 5):
+        _conversation(channel, n, now - timedelta(minutes=n))
+    client.force_login(administrator)
+    first = client.get(reverse("inbox:index")).context["page"]
+    second = client.get(reverse("inbox:index"), {"after": first.next_cursor}).context["page"]
+    ids = [c.pk for c in first.conversations] + [c.pk for c in second.conversations]
+    assert len(ids) == len(set(ids)) == PAGE_SIZE + 5 and not second.next_cursor
+
+
+def test_search_finds_names_and_message_text(client, administrator, channel, now):
+    _conversation(channel, 1, now, "Сколько стоит имплант?")
+    _conversation(channel, 2, now, "Хочу на чистку")
+    client.force_login(administrator)
+    found = client.get(reverse("inbox:index"), {"q": "имплант"}).context["page"]
+    assert [c.contact.display_name for c in found.conversations] == ["Пациент 1"]
+
+
+def test_opening_a_thread_marks_it_read_and_escapes_patient_text(client, administrator,
+                                                                 channel, now):
+    conversation = _conversation(channel, 1, now, "<img src=x onerror=alert(1)>")
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:thread", args=[conversation.pk])).content.decode()
+    assert "<img src=x onerror=alert(1)>" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    conversation.refresh_from_db()
+    assert conversation.unread_count == 0
+
+
+def test_a_reply_from_the_composer_is_queued(client, administrator, channel, now,
+                                             django_capture_on_commit_callbacks):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("inbox:send", args=[conversation.pk]),
+                               {"text": "Добрый день! Когда вам удобно?"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Добрый день! Когда вам удобно?" in response.content.decode()
+    assert Message.objects.get(direction="out").status == "queued"
+    assert len(callbacks) == 1
+
+
+def test_an_internal_note_is_never_sent(client, administrator, channel, now,
+                                        django_capture_on_commit_callbacks):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("inbox:send", args=[conversation.pk]),
+                    {"text": "Пациентка просит перезвонить мужу", "note": "1"})
+    note = Message.objects.get(kind="note")
+    assert note.direction == "out" and not callbacks
+    body = client.get(reverse("inbox:thread", args=[conversation.pk])).content.decode()
+    assert "the patient does not see it" in body
+
+
+def test_a_refused_reply_is_explained_in_the_composer(client, administrator, channel, now):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(administrator)
+    response = client.post(reverse("inbox:send", args=[conversation.pk]), {"text": " "},
+                           HTTP_HX_REQUEST="true")
+    assert 'id="composer-error"' in response.content.decode()
+    assert "hx-swap-oob" in response.content.decode()
+    assert not Message.objects.filter(direction="out").exists()
+
+
+def test_a_failed_message_can_be_retried(client, administrator, channel, now,
+                                         django_capture_on_commit_callbacks):
+    conversation = _conversation(channel, 1, now)
+    failed = Message.objects.create(conversation=conversation, channel=channel,
+                                    direction="out", body="Ответ", status="failed",
+                                    error_text="The patient blocked the bot", attempts=1,
+                                    created_at=now)
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("inbox:retry", args=[conversation.pk, failed.pk]))
+    failed.refresh_from_db()
+    assert failed.status == "queued" and failed.attempts == 0 and len(callbacks) == 1
+
+
+def test_a_thread_of_another_clinic_is_404(client, outsider, channel, now):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(outsider)
+    assert client.get(reverse("inbox:thread", args=[conversation.pk])).status_code == 404
