@@ -1,3 +1,4 @@
+import re
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -52,6 +53,9 @@ def _list_context(request: HttpRequest) -> dict:
 def index(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
     if request.htmx and request.htmx.target == "conversation-list":
+        # A poll from a page that has a thread open keeps that row highlighted.
+        opened = re.search(r"/inbox/c/(\d+)/", request.htmx.current_url or "")
+        context["selected_pk"] = int(opened.group(1)) if opened else None
         return render(request, "inbox/index.html#list", context)
     return render(request, "inbox/index.html", context)
 
@@ -77,7 +81,8 @@ def thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
     context = _thread_context(request, conversation)
     if request.htmx and request.htmx.target == "thread":
         return render(request, "inbox/thread.html", context)
-    return render(request, "inbox/index.html", {**_list_context(request), **context})
+    return render(request, "inbox/index.html", {**_list_context(request), **context,
+                                                "selected_pk": conversation.pk})
 
 
 @clinic_view()

@@ -128,3 +128,14 @@ def test_a_thread_of_another_clinic_is_404(client, outsider, channel, now):
     conversation = _conversation(channel, 1, now)
     client.force_login(outsider)
     assert client.get(reverse("inbox:thread", args=[conversation.pk])).status_code == 404
+
+
+def test_the_polled_list_keeps_the_open_thread_highlighted(client, administrator, channel, now):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(administrator)
+    response = client.get(reverse("inbox:index"), HTTP_HX_REQUEST="true",
+                          HTTP_HX_TARGET="conversation-list",
+                          HTTP_HX_CURRENT_URL=f"http://testserver/inbox/c/{conversation.pk}/")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="conversation-list"')
+    assert 'class="conversation selected' in body
