@@ -10,6 +10,7 @@ urlpatterns = [
     path("c/<int:conversation_id>/send/", views.send, name="send"),
     path("c/<int:conversation_id>/messages/<int:message_id>/retry/", views.retry,
          name="retry"),
+    path("c/<int:conversation_id>/<str:action>/", views.assignment, name="assignment"),
 ]
 
 # Mounted under /settings/channels/ with the namespace "channels".

@@ -12,15 +12,23 @@ from django.views.decorators.http import require_POST
 from clinic import clock
 from clinic.access import clinic_view
 from clinic.models import Role
+from clinic.selectors import clinic_staff_list
 from inbox.channels.base import ChannelError
 from inbox.forms import ChannelForm
-from inbox.models import Channel, ChannelKind, Conversation, Message
+from inbox.models import Channel, ChannelKind, Conversation, ConversationStatus, Message
 from inbox.selectors import (
     LIST_FILTERS,
     conversation_counts,
     conversation_list,
     conversation_page,
     message_list,
+)
+from inbox.services.assignment import (
+    AssignmentRefused,
+    conversation_status_set,
+    conversation_take,
+    conversation_transfer,
+    conversation_unassign,
 )
 from inbox.services.channels import channel_save, telegram_webhook_register
 from inbox.services.outbound import (
@@ -70,6 +78,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
                        and not whatsapp_window_open(conversation=conversation, now=now))
     return {"conversation": conversation,
             "messages": list(message_list(conversation=conversation)),
+            "staff": clinic_staff_list(clinic=request.clinic),
             "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
 
@@ -178,3 +187,32 @@ def channel_register_webhook(request: HttpRequest, channel_id: int) -> HttpRespo
     else:
         messages.success(request, _("Telegram will now send this bot's messages here."))
     return redirect("channels:list")
+
+
+@require_POST
+@clinic_view()
+def assignment(request: HttpRequest, conversation_id: int, action: str) -> HttpResponse:
+    """take / transfer / unassign / resolve / reopen, then the thread again."""
+    conversation = _conversation(request, conversation_id)
+    now, user = clock.now(), request.user
+    try:
+        if action == "take":
+            conversation_take(conversation=conversation, user=user, now=now)
+        elif action == "transfer":
+            to = get_object_or_404(clinic_staff_list(clinic=request.clinic),
+                                   user_id=request.POST.get("to")).user
+            conversation_transfer(conversation=conversation, to=to, by=user,
+                                  note=request.POST.get("note", ""), now=now)
+        elif action == "unassign":
+            conversation_unassign(conversation=conversation, by=user, now=now)
+        elif action in ("resolve", "reopen"):
+            status = (ConversationStatus.RESOLVED if action == "resolve"
+                      else ConversationStatus.OPEN)
+            conversation_status_set(conversation=conversation, status=status, by=user, now=now)
+        else:
+            raise Http404
+    except AssignmentRefused as refused:
+        messages.error(request, str(refused))
+    if request.htmx:
+        return render(request, "inbox/thread.html", _thread_context(request, conversation))
+    return redirect("inbox:thread", conversation_id=conversation.pk)

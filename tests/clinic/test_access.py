@@ -64,6 +64,7 @@ OTHER_CLINIC_KWARGS = {
     "api:conversation-messages": lambda b: {"pk": b.conversation.pk},
     "channels:add": lambda b: {"kind": "telegram"},  # a form for one's own clinic
     "inbox:thread": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:assignment": lambda b: {"conversation_id": b.conversation.pk, "action": "take"},
     "inbox:thread-messages": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:send": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:retry": lambda b: {"conversation_id": b.conversation.pk,
