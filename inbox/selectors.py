@@ -5,7 +5,8 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from clinic.models import Clinic
+from clinic.models import Clinic, ConsentTopic, Patient
+from clinic.selectors import patient_consent_state
 from inbox.models import Conversation, ConversationStatus, Message
 
 PAGE_SIZE = 30
@@ -81,3 +82,24 @@ def conversation_counts(*, clinic: Clinic, user: object) -> dict[str, int]:
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author")
+
+
+@dataclass(frozen=True)
+class PatientPanel:
+    """What the administrator sees beside the thread about who is writing."""
+
+    patient: Patient | None
+    suggestions: list[Patient]
+    consents: list[tuple[str, object]]  # (topic label, the current consent row or None)
+    earlier: list[Conversation]  # the patient's other conversations, on every channel
+
+
+def patient_panel(*, conversation: Conversation) -> PatientPanel:
+    patient = conversation.patient
+    if patient is None:
+        return PatientPanel(None, list(conversation.contact.suggested_patients.all()), [], [])
+    earlier = list(Conversation.objects.filter(patient=patient).exclude(pk=conversation.pk)
+                   .select_related("channel").order_by("-last_message_at")[:10])
+    consents = [(ConsentTopic(topic).label, event)
+                for topic, event in patient_consent_state(patient=patient).items()]
+    return PatientPanel(patient, [], consents, earlier)

@@ -2,6 +2,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import clock
 from clinic.access import clinic_view
-from clinic.models import Role
+from clinic.models import Patient, Role
 from clinic.selectors import clinic_staff_list
 from inbox.channels.base import ChannelError
 from inbox.forms import ChannelForm
@@ -22,6 +23,7 @@ from inbox.selectors import (
     conversation_list,
     conversation_page,
     message_list,
+    patient_panel,
 )
 from inbox.services.assignment import (
     AssignmentRefused,
@@ -31,6 +33,11 @@ from inbox.services.assignment import (
     conversation_unassign,
 )
 from inbox.services.channels import channel_save, telegram_webhook_register
+from inbox.services.inbound import (
+    contact_patient_create,
+    contact_patient_link,
+    contact_patient_unlink,
+)
 from inbox.services.outbound import (
     SendRefused,
     conversation_mark_read,
@@ -79,6 +86,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     return {"conversation": conversation,
             "messages": list(message_list(conversation=conversation)),
             "staff": clinic_staff_list(clinic=request.clinic),
+            "panel": patient_panel(conversation=conversation),
             "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
 
@@ -213,6 +221,31 @@ def assignment(request: HttpRequest, conversation_id: int, action: str) -> HttpR
             raise Http404
     except AssignmentRefused as refused:
         messages.error(request, str(refused))
+    if request.htmx:
+        return render(request, "inbox/thread.html", _thread_context(request, conversation))
+    return redirect("inbox:thread", conversation_id=conversation.pk)
+
+
+@require_POST
+@clinic_view()
+def patient_link(request: HttpRequest, conversation_id: int, action: str) -> HttpResponse:
+    """confirm a suggested (or any) patient of the clinic, create one from the contact, unlink."""
+    conversation = _conversation(request, conversation_id)
+    contact = conversation.contact
+    if action == "confirm":
+        patient = get_object_or_404(Patient, clinic=request.clinic,
+                                    pk=request.POST.get("patient"))
+        contact_patient_link(contact=contact, patient=patient)
+    elif action == "create":
+        try:
+            contact_patient_create(contact=contact)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    elif action == "unlink":
+        contact_patient_unlink(contact=contact)
+    else:
+        raise Http404
+    conversation = _conversation(request, conversation_id)
     if request.htmx:
         return render(request, "inbox/thread.html", _thread_context(request, conversation))
     return redirect("inbox:thread", conversation_id=conversation.pk)

@@ -359,3 +359,11 @@ def contact_patient_create(*, contact: ContactIdentity) -> Patient:
                                  last_name=last[:100], phone=contact.phone)
         contact_patient_link(contact=contact, patient=patient)
     return patient
+
+
+def contact_patient_unlink(*, contact: ContactIdentity) -> None:
+    """The link was wrong: the contact and its conversation belong to nobody again."""
+    with transaction.atomic():
+        contact.patient = None
+        contact.save(update_fields=["patient"])
+        Conversation.objects.filter(contact=contact).update(patient=None)

@@ -65,6 +65,7 @@ OTHER_CLINIC_KWARGS = {
     "channels:add": lambda b: {"kind": "telegram"},  # a form for one's own clinic
     "inbox:thread": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:assignment": lambda b: {"conversation_id": b.conversation.pk, "action": "take"},
+    "inbox:patient-link": lambda b: {"conversation_id": b.conversation.pk, "action": "unlink"},
     "inbox:thread-messages": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:send": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:retry": lambda b: {"conversation_id": b.conversation.pk,

@@ -139,3 +139,43 @@ def test_the_polled_list_keeps_the_open_thread_highlighted(client, administrator
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="conversation-list"')
     assert 'class="conversation selected' in body
+
+
+def test_the_panel_confirms_a_suggested_patient(client, administrator, channel, now):
+    from tests.clinic.factories import PatientFactory
+
+    conversation = _conversation(channel, 1, now)
+    mother = PatientFactory(clinic=channel.clinic, first_name="Анна", last_name="Иванова")
+    conversation.contact.suggested_patients.add(mother)
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:thread", args=[conversation.pk])).content.decode()
+    assert "Иванова Анна" in body
+    client.post(reverse("inbox:patient-link", args=[conversation.pk, "confirm"]),
+                {"patient": mother.pk})
+    conversation.refresh_from_db()
+    assert conversation.patient == mother
+    client.post(reverse("inbox:patient-link", args=[conversation.pk, "unlink"]))
+    conversation.refresh_from_db()
+    assert conversation.patient is None
+
+
+def test_the_panel_cannot_link_a_patient_of_another_clinic(client, administrator, channel,
+                                                           other_clinic, now):
+    from tests.clinic.factories import PatientFactory
+
+    conversation = _conversation(channel, 1, now)
+    stranger = PatientFactory(clinic=other_clinic)
+    client.force_login(administrator)
+    response = client.post(reverse("inbox:patient-link", args=[conversation.pk, "confirm"]),
+                           {"patient": stranger.pk})
+    assert response.status_code == 404
+    conversation.refresh_from_db()
+    assert conversation.patient is None
+
+
+def test_the_panel_creates_a_patient_from_the_contact(client, administrator, channel, now):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(administrator)
+    client.post(reverse("inbox:patient-link", args=[conversation.pk, "create"]))
+    conversation.refresh_from_db()
+    assert conversation.patient.first_name == "Пациент"
