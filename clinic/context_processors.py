@@ -12,6 +12,7 @@ NAVIGATION = (
     ("inbox:index", _("Inbox"), Role.ADMINISTRATOR),
     ("scheduling:calendar", _("Calendar"), Role.ADMINISTRATOR),
     ("qa:index", _("Quality"), Role.MANAGER),
+    ("inbox:quick-replies", _("Quick replies"), Role.MANAGER),
     ("campaigns:index", _("Campaigns"), Role.MANAGER),
     ("clinic:settings", _("Settings"), Role.OWNER),
 )

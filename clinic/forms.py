@@ -120,8 +120,8 @@ class ResponseStandardsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["first_reply_minutes", "promise_minutes", "max_live_dialogues", "name_style",
-                  "emoji_limit", "stop_words"]
+        fields = ["first_reply_minutes", "promise_minutes", "promise_text",
+                  "max_live_dialogues", "name_style", "emoji_limit", "stop_words"]
 
     def __init__(self, *args: Any, instance: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, instance=instance, **kwargs)

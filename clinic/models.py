@@ -67,6 +67,10 @@ class Clinic(models.Model):
                                   choices=NameStyle.choices, default=NameStyle.FIRST_NAME)
     emoji_limit = models.PositiveSmallIntegerField(_("emoji per message, at most"), default=2)
     stop_words = models.JSONField(_("stop-words"), default=default_stop_words, blank=True)
+    promise_text = models.TextField(
+        _("promise to check with the doctor"),
+        default="{patient_first_name}, уточню у врача и вернусь к вам в течение 15 минут.",
+        help_text=_("Sent by the “check with the doctor” action; variables as in quick replies."))
 
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -32,6 +32,7 @@ CLINIC_SETTING_FIELDS = (
     "name_style",
     "emoji_limit",
     "stop_words",
+    "promise_text",
 )
 
 

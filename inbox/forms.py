@@ -4,7 +4,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from inbox.models import Channel, ChannelKind
+from inbox.models import Channel, ChannelKind, QuickReply
 from inbox.services.channels import SECRET_FIELDS, secret_mask
 
 FIELDS = {
@@ -73,3 +73,10 @@ class ChannelForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in FIELDS[self.kind]}
+
+
+class QuickReplyForm(forms.ModelForm):
+    class Meta:
+        model = QuickReply
+        fields = ["title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 4})}

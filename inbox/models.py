@@ -139,6 +139,7 @@ class MessageKind(models.TextChoices):
     BUTTON = "button", _("Button press")
     SYSTEM = "system", _("System")
     NOTE = "note", _("Internal note")
+    PROMISE = "promise", _("Promise to check with the doctor")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -229,3 +230,22 @@ class EarlyStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_message_id}: {self.status}"
+
+
+class QuickReply(models.Model):
+    """A clinic's ready answer; {variables} are filled in for the patient and administrator."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="quick_replies")
+    title = models.CharField(_("title"), max_length=100)
+    text = models.TextField(_("text"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("quick reply")
+        verbose_name_plural = _("quick replies")
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from clinic.models import Clinic, ConsentTopic, Patient
 from clinic.selectors import patient_consent_state
-from inbox.models import Conversation, ConversationStatus, Message
+from inbox.models import Conversation, ConversationStatus, Message, QuickReply
 
 PAGE_SIZE = 30
 LIST_FILTERS = ("open", "mine", "unassigned", "resolved")
@@ -103,3 +103,10 @@ def patient_panel(*, conversation: Conversation) -> PatientPanel:
     consents = [(ConsentTopic(topic).label, event)
                 for topic, event in patient_consent_state(patient=patient).items()]
     return PatientPanel(patient, [], consents, earlier)
+
+
+def quick_reply_list(*, clinic: Clinic, search: str = "") -> QuerySet[QuickReply]:
+    replies = QuickReply.objects.filter(clinic=clinic)
+    for word in search.split():
+        replies = replies.filter(Q(title__icontains=word) | Q(text__icontains=word))
+    return replies

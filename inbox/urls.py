@@ -5,6 +5,11 @@ from inbox import views
 app_name = "inbox"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("quick-replies/", views.quick_replies, name="quick-replies"),
+    path("quick-replies/<int:reply_id>/", views.quick_replies, name="quick-reply-edit"),
+    path("c/<int:conversation_id>/quick-replies/", views.quick_reply_search,
+         name="quick-reply-search"),
+    path("c/<int:conversation_id>/promise/", views.promise, name="promise"),
     path("c/<int:conversation_id>/", views.thread, name="thread"),
     path("c/<int:conversation_id>/messages/", views.thread_messages, name="thread-messages"),
     path("c/<int:conversation_id>/send/", views.send, name="send"),

@@ -15,8 +15,16 @@ from clinic.access import clinic_view
 from clinic.models import Patient, Role
 from clinic.selectors import clinic_staff_list
 from inbox.channels.base import ChannelError
-from inbox.forms import ChannelForm
-from inbox.models import Channel, ChannelKind, Conversation, ConversationStatus, Message
+from inbox.forms import ChannelForm, QuickReplyForm
+from inbox.models import (
+    Channel,
+    ChannelKind,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageKind,
+    QuickReply,
+)
 from inbox.selectors import (
     LIST_FILTERS,
     conversation_counts,
@@ -24,6 +32,7 @@ from inbox.selectors import (
     conversation_page,
     message_list,
     patient_panel,
+    quick_reply_list,
 )
 from inbox.services.assignment import (
     AssignmentRefused,
@@ -46,6 +55,7 @@ from inbox.services.outbound import (
     note_add,
     whatsapp_window_open,
 )
+from inbox.services.quick_replies import VARIABLES, quick_reply_save, text_fill
 
 FILTER_LABELS = dict(zip(LIST_FILTERS, (
     gettext_lazy("All open"), gettext_lazy("Mine"), gettext_lazy("Unassigned"),
@@ -249,3 +259,56 @@ def patient_link(request: HttpRequest, conversation_id: int, action: str) -> Htt
     if request.htmx:
         return render(request, "inbox/thread.html", _thread_context(request, conversation))
     return redirect("inbox:thread", conversation_id=conversation.pk)
+
+
+@clinic_view()
+def quick_reply_search(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The composer's "/" list: the clinic's quick replies, filled in for this patient."""
+    conversation = _conversation(request, conversation_id)
+    replies = [(reply, text_fill(text=reply.text, conversation=conversation,
+                                 admin=request.user))
+               for reply in quick_reply_list(clinic=request.clinic,
+                                             search=request.GET.get("q", ""))[:20]]
+    return render(request, "inbox/quick_reply_search.html", {"replies": replies})
+
+
+@require_POST
+@clinic_view()
+def promise(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """"Check with the doctor": send the clinic's promise (the 15-minute clock is the timers')."""
+    conversation = _conversation(request, conversation_id)
+    text = text_fill(text=request.clinic.promise_text, conversation=conversation,
+                     admin=request.user)
+    try:
+        message_send(conversation=conversation, author=request.user, text=text,
+                     kind=MessageKind.PROMISE, now=clock.now())
+        error = ""
+    except SendRefused as refused:
+        error = str(refused)
+    if request.htmx:
+        return render(request, "inbox/thread.html#send-result",
+                      {**_thread_context(request, conversation), "error": error})
+    if error:
+        messages.error(request, error)
+    return redirect("inbox:thread", conversation_id=conversation.pk)
+
+
+@clinic_view(Role.MANAGER)
+def quick_replies(request: HttpRequest, reply_id: int | None = None) -> HttpResponse:
+    """Managers and owners keep the clinic's quick replies."""
+    reply = (get_object_or_404(QuickReply, pk=reply_id, clinic=request.clinic) if reply_id
+             else QuickReply(clinic=request.clinic))
+    form = QuickReplyForm(request.POST or None, instance=reply)
+    if request.method == "POST":
+        if request.POST.get("delete") and reply.pk:
+            reply.delete()
+            messages.success(request, _("Quick reply deleted."))
+            return redirect("inbox:quick-replies")
+        if form.is_valid():
+            quick_reply_save(reply=reply, title=form.cleaned_data["title"],
+                             text=form.cleaned_data["text"], by=request.user)
+            messages.success(request, _("Quick reply saved."))
+            return redirect("inbox:quick-replies")
+    return render(request, "inbox/quick_replies.html", {
+        "form": form, "reply": reply, "replies": quick_reply_list(clinic=request.clinic),
+        "variables": VARIABLES})

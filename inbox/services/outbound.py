@@ -76,7 +76,7 @@ def _file_store(conversation: Conversation, file: UploadedFile) -> dict:
 def message_send(*, conversation: Conversation, author: object | None, text: str = "",
                  buttons: list[tuple[str, str]] | None = None, template: str = "",
                  template_params: list[str] | None = None, file: UploadedFile | None = None,
-                 now: datetime) -> Message:
+                 kind: str = MessageKind.TEXT, now: datetime) -> Message:
     """Write the message as queued and hand it to the delivery task once the row is committed."""
     text = text.strip()
     channel = conversation.channel
@@ -107,7 +107,7 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
     with transaction.atomic():
         message = Message.objects.create(
             conversation=conversation, channel=channel, direction=Direction.OUT,
-            kind=attachments[0]["kind"] if attachments else MessageKind.TEXT, body=text,
+            kind=attachments[0]["kind"] if attachments else kind, body=text,
             attachments=attachments, payload=payload, author=author,
             status=DeliveryStatus.QUEUED, created_at=now)
         Conversation.objects.filter(pk=conversation.pk).update(

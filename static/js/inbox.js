@@ -9,6 +9,11 @@
       composer.requestSubmit();
       return;
     }
+    if (event.key === "Escape") {
+      document.getElementById("quick-reply-results")?.replaceChildren();
+      document.activeElement.blur();
+      return;
+    }
     if (event.target.matches("input, textarea, select")) return;
     const list = rows();
     if (!list.length) return;
@@ -17,9 +22,24 @@
       const next = event.key === "j" ? Math.min(current + 1, list.length - 1) : Math.max(current - 1, 0);
       list[next].focus();
       event.preventDefault();
-    } else if (event.key === "Escape") {
-      document.activeElement.blur();
     }
+  });
+
+  // "/" in an empty reply opens the quick replies; a chosen one is put into the reply.
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "composer-text" && event.target.value === "/") {
+      event.target.value = "";
+      document.getElementById("quick-reply-q")?.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const choice = event.target.closest("[data-insert]");
+    if (!choice) return;
+    const text = document.getElementById("composer-text");
+    text.value = choice.dataset.insert;
+    document.getElementById("quick-reply-results").replaceChildren();
+    document.getElementById("quick-reply-q").value = "";
+    text.focus();
   });
 
   document.addEventListener("htmx:afterRequest", (event) => {

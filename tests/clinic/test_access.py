@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from clinic import services
 from clinic.models import Clinic, ClinicDayException, Patient
-from inbox.models import Channel, ContactIdentity, Conversation, Message
+from inbox.models import Channel, ContactIdentity, Conversation, Message, QuickReply
 from tests.clinic.factories import PatientFactory
 from tests.inbox.factories import (
     TelegramChannelFactory,
@@ -53,6 +53,7 @@ class OtherClinic:
     whatsapp: Channel
     conversation: Conversation
     webchat: Channel
+    reply: QuickReply
 
 
 # How to point each URL with parameters at an object of the other clinic. A new URL with
@@ -64,6 +65,9 @@ OTHER_CLINIC_KWARGS = {
     "api:conversation-messages": lambda b: {"pk": b.conversation.pk},
     "channels:add": lambda b: {"kind": "telegram"},  # a form for one's own clinic
     "inbox:thread": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:quick-reply-edit": lambda b: {"reply_id": b.reply.pk},
+    "inbox:quick-reply-search": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:promise": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:assignment": lambda b: {"conversation_id": b.conversation.pk, "action": "take"},
     "inbox:patient-link": lambda b: {"conversation_id": b.conversation.pk, "action": "unlink"},
     "inbox:thread-messages": lambda b: {"conversation_id": b.conversation.pk},
@@ -92,7 +96,9 @@ def clinic_b(other_clinic, outsider, now) -> OtherClinic:
                            body="Секретный вопрос", status="received", created_at=now)
     return OtherClinic(other_clinic, patient, day, telegram,
                        WhatsAppChannelFactory(clinic=other_clinic), conversation,
-                       WebchatChannelFactory(clinic=other_clinic))
+                       WebchatChannelFactory(clinic=other_clinic),
+                       QuickReply.objects.create(clinic=other_clinic, title="Секретный ответ",
+                                                 text="Секретный вопрос"))
 
 
 def _url(route: Route, b: OtherClinic) -> str:
@@ -139,6 +145,7 @@ def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outs
     assert clinic_b.clinic.name == "Клиника Б"
     assert ClinicDayException.objects.filter(pk=clinic_b.day.pk).exists()
     assert Message.objects.filter(conversation=clinic_b.conversation).count() == 1
+    assert QuickReply.objects.filter(clinic=clinic_b.clinic, title="Секретный ответ").exists()
     assert not clinic_b.clinic.setting_changes.exclude(changed_by=outsider).exists()
 
 

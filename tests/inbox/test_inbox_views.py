@@ -179,3 +179,34 @@ def test_the_panel_creates_a_patient_from_the_contact(client, administrator, cha
     client.post(reverse("inbox:patient-link", args=[conversation.pk, "create"]))
     conversation.refresh_from_db()
     assert conversation.patient.first_name == "Пациент"
+
+
+def test_quick_replies_are_filled_in_for_the_patient(client, administrator, manager, channel,
+                                                     now):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(manager)
+    client.post(reverse("inbox:quick-replies"), {
+        "title": "Цена чистки",
+        "text": "{patient_first_name}, профессиональная чистка стоит от 4500 до 6500 ₽. "
+                "Записать вас? {admin_name}, {clinic_name}"})
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:quick-reply-search", args=[conversation.pk]),
+                      {"q": "чистк"}).content.decode()
+    assert "Пациент, профессиональная чистка стоит от 4500 до 6500 ₽" in body
+    assert f"{administrator.first_name}, Клиника А" in body
+
+
+def test_only_managers_keep_quick_replies(client, administrator):
+    client.force_login(administrator)
+    assert client.get(reverse("inbox:quick-replies")).status_code == 403
+
+
+def test_check_with_the_doctor_sends_the_clinics_promise(client, administrator, channel, now,
+                                                         django_capture_on_commit_callbacks):
+    conversation = _conversation(channel, 1, now)
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("inbox:promise", args=[conversation.pk]))
+    promise = Message.objects.get(kind="promise")
+    assert promise.body == "Пациент, уточню у врача и вернусь к вам в течение 15 минут."
+    assert promise.status == "queued" and len(callbacks) == 1
