@@ -130,11 +130,20 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.ADMINISTRATOR: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
 
+class Availability(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="memberships")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # New conversations go only to staff who are online.
+    availability = models.CharField(_("availability"), max_length=10,
+                                    choices=Availability.choices, default=Availability.OFFLINE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

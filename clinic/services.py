@@ -146,3 +146,16 @@ def consent_record(
     event.full_clean(exclude=["patient", "recorded_by"])
     event.save()
     return event
+
+
+def availability_set(*, membership: Membership, availability: str) -> bool:
+    """Online, away or offline; True when it changed."""
+    changed = Membership.objects.filter(pk=membership.pk).exclude(
+        availability=availability).update(availability=availability)
+    membership.availability = availability
+    return bool(changed)
+
+
+def staff_sign_out(*, user: Any) -> None:
+    """Whoever signs out is offline in every clinic: nothing new is given to them."""
+    Membership.objects.filter(user=user).update(availability="offline")

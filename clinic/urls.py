@@ -35,7 +35,7 @@ urlpatterns = [
     path("hooks/whatsapp/<str:key>/", webhooks.whatsapp, name="hook-whatsapp"),
     path("hooks/webchat/<str:key>/<str:action>/", webchat.api, name="hook-webchat"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
     path("clinic/switch/", views.clinic_switch, name="clinic-switch"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/channels/", include(channel_urls)),

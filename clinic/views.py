@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import QuerySet
@@ -148,3 +149,12 @@ def settings_history(request: HttpRequest) -> HttpResponse:
     for change in changes:
         change.label = _setting_label(change.field)
     return _settings_page(request, "history", {"changes": changes})
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out also takes the person offline, so no new conversation waits on them."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated:
+            services.staff_sign_out(user=request.user)
+        return super().post(request, *args, **kwargs)

@@ -6,6 +6,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from clinic import clock
+from inbox.services.assignment import conversation_autoassign, queue_drain
 from inbox.services.inbound import button_answer
 from inbox.services.media import media_fetch
 from inbox.services.outbound import message_deliver, outbox_sweep
@@ -43,3 +44,13 @@ def media_fetch_task(message_id: int) -> None:
     retry_in = media_fetch(message_id=message_id, now=clock.now())
     if retry_in is not None:
         enqueue(media_fetch_task, message_id, countdown=retry_in)
+
+
+@shared_task
+def conversation_autoassign_task(conversation_id: int) -> None:
+    conversation_autoassign(conversation_id=conversation_id, now=clock.now())
+
+
+@shared_task
+def queue_drain_task(clinic_id: int) -> None:
+    queue_drain(clinic_id=clinic_id, now=clock.now())

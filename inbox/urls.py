@@ -5,6 +5,7 @@ from inbox import views
 app_name = "inbox"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("availability/", views.availability, name="availability"),
     path("quick-replies/", views.quick_replies, name="quick-replies"),
     path("quick-replies/<int:reply_id>/", views.quick_replies, name="quick-reply-edit"),
     path("c/<int:conversation_id>/quick-replies/", views.quick_reply_search,

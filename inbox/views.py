@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import clock
 from clinic.access import clinic_view
-from clinic.models import Patient, Role
+from clinic.models import Availability, Patient, Role
 from clinic.selectors import clinic_staff_list
 from inbox.channels.base import ChannelError
 from inbox.forms import ChannelForm, QuickReplyForm
@@ -36,6 +36,7 @@ from inbox.selectors import (
 )
 from inbox.services.assignment import (
     AssignmentRefused,
+    availability_change,
     conversation_status_set,
     conversation_take,
     conversation_transfer,
@@ -71,7 +72,8 @@ def _list_context(request: HttpRequest) -> dict:
     return {"page": page, "filter": chosen, "channel": params.get("channel", ""),
             "q": params.get("q", ""), "counts": conversation_counts(clinic=request.clinic,
                                                                      user=request.user),
-            "filters": FILTER_LABELS, "channel_kinds": ChannelKind.choices}
+            "filters": FILTER_LABELS, "channel_kinds": ChannelKind.choices,
+            "availabilities": Availability.choices}
 
 
 @clinic_view()
@@ -312,3 +314,12 @@ def quick_replies(request: HttpRequest, reply_id: int | None = None) -> HttpResp
     return render(request, "inbox/quick_replies.html", {
         "form": form, "reply": reply, "replies": quick_reply_list(clinic=request.clinic),
         "variables": VARIABLES})
+
+
+@require_POST
+@clinic_view()
+def availability(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("availability", "")
+    if wanted in Availability.values:
+        availability_change(membership=request.membership, availability=wanted)
+    return redirect(request.POST.get("next") or "inbox:index")

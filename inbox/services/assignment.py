@@ -7,9 +7,11 @@ each leaves a system line in the thread (the staff see it; the patient never doe
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 
-from clinic.models import Membership
+from clinic.models import Availability, Clinic, Membership
+from clinic.services import availability_set
 from inbox.models import (
     Conversation,
     ConversationStatus,
@@ -19,6 +21,9 @@ from inbox.models import (
     MessageKind,
 )
 
+LIVE_STATUSES = (ConversationStatus.OPEN, ConversationStatus.PENDING)
+QUEUE_GREETING = "queue_greeting"
+
 
 class AssignmentRefused(ValueError):
     """The change is not possible any more; the reason is for the administrator."""
@@ -26,6 +31,14 @@ class AssignmentRefused(ValueError):
 
 def _name(user: object) -> str:
     return user.get_full_name() or user.username
+
+
+def availability_change(*, membership: Membership, availability: str) -> None:
+    """Coming online frees capacity: the waiting queue is handed out."""
+    with transaction.atomic():
+        if (availability_set(membership=membership, availability=availability)
+                and availability == Availability.ONLINE):
+            queue_drain_after_commit(membership.clinic_id)
 
 
 def _system(conversation: Conversation, text: str, now: datetime, author: object) -> None:
@@ -65,6 +78,7 @@ def conversation_unassign(*, conversation: Conversation, by: object, now: dateti
                 assignee=None):
             _system(conversation, _("%(name)s released the conversation.") % {"name": _name(by)},
                     now, by)
+            queue_drain_after_commit(conversation.clinic_id)
     conversation.assignee = None
 
 
@@ -78,4 +92,99 @@ def conversation_status_set(*, conversation: Conversation, status: str, by: obje
                    .update(status=status, unread_count=0))
         if changed:
             _system(conversation, texts[status] % {"name": _name(by)}, now, by)
+            queue_drain_after_commit(conversation.clinic_id)
     conversation.status = status
+
+
+def _live_dialogues() -> Count:
+    assigned = "user__assigned_conversations"
+    return Count(assigned, filter=Q(**{f"{assigned}__status__in": LIVE_STATUSES,
+                                       f"{assigned}__clinic_id": F("clinic_id")}))
+
+
+def _pick(clinic: Clinic, conversation: Conversation) -> Membership | None:
+    """An online member under the clinic's cap: the one who last answered this patient if
+    they can, else the one with the fewest live dialogues."""
+    free = list(Membership.objects.filter(clinic=clinic, availability=Availability.ONLINE)
+                .annotate(live=_live_dialogues()).filter(live__lt=clinic.max_live_dialogues)
+                .select_related("user").order_by("live", "id"))
+    if not free or conversation.patient_id is None:
+        return free[0] if free else None
+    last = (Message.objects.filter(conversation__patient_id=conversation.patient_id,
+                                   direction=Direction.OUT,
+                                   author_id__in=[m.user_id for m in free])
+            .exclude(kind__in=[MessageKind.NOTE, MessageKind.SYSTEM])
+            .order_by("-created_at").values_list("author_id", flat=True).first())
+    return next((m for m in free if m.user_id == last), free[0])
+
+
+def conversation_autoassign(*, conversation_id: int, now: datetime) -> bool:
+    """Give a waiting conversation to someone, or tell the patient how long the wait is.
+
+    The clinic row is locked, so two conversations arriving at once cannot both take the last
+    free place of the same administrator."""
+    with transaction.atomic():
+        clinic_id = (Conversation.objects.filter(pk=conversation_id)
+                     .values_list("clinic_id", flat=True).get())
+        clinic = Clinic.objects.select_for_update().get(pk=clinic_id)
+        conversation = (Conversation.objects.select_for_update(of=("self",))
+                        .select_related("channel", "contact", "patient", "clinic")
+                        .get(pk=conversation_id))
+        if conversation.assignee_id or conversation.status == ConversationStatus.RESOLVED:
+            return False
+        chosen = _pick(clinic, conversation)
+        if chosen is None:
+            if Membership.objects.filter(clinic=clinic,
+                                         availability=Availability.ONLINE).exists():
+                _queue_greeting(conversation, clinic, now)  # everyone online is at the cap
+            return False
+        Conversation.objects.filter(pk=conversation.pk).update(assignee=chosen.user)
+        _system(conversation, _("Assigned to %(name)s.") % {"name": _name(chosen.user)}, now,
+                None)
+        return True
+
+
+def _queue_greeting(conversation: Conversation, clinic: Clinic, now: datetime) -> None:
+    """Everyone is at the cap: once per wait, the patient learns when to expect an answer."""
+    answered = (Message.objects.filter(conversation=conversation, direction=Direction.OUT,
+                                       author__isnull=False)
+                .exclude(kind__in=[MessageKind.NOTE, MessageKind.SYSTEM])
+                .order_by("-created_at").values_list("created_at", flat=True).first())
+    greeted = Message.objects.filter(conversation=conversation,
+                                     payload__automatic=QUEUE_GREETING)
+    if answered:
+        greeted = greeted.filter(created_at__gt=answered)
+    if greeted.exists():
+        return
+    ahead = Conversation.objects.filter(
+        clinic=clinic, assignee__isnull=True, status__in=LIVE_STATUSES,
+        last_patient_message_at__lt=conversation.last_patient_message_at).count()
+    minutes = (ahead + 1) * clinic.first_reply_minutes
+    from inbox.services.outbound import SendRefused, message_send
+
+    try:
+        message_send(conversation=conversation, author=None, automatic=QUEUE_GREETING, now=now,
+                     text=_("Hello! All our administrators are answering other patients right "
+                            "now. We will reply in about %(minutes)s minutes.")
+                     % {"minutes": minutes})
+    except SendRefused:  # e.g. WhatsApp's window has closed: no greeting is possible
+        pass
+
+
+def queue_drain(*, clinic_id: int, now: datetime) -> int:
+    """Capacity freed up: hand out waiting conversations, longest waiting first."""
+    assigned = 0
+    waiting = (Conversation.objects.filter(clinic_id=clinic_id, assignee__isnull=True,
+                                           status__in=LIVE_STATUSES)
+               .order_by("last_patient_message_at", "id").values_list("pk", flat=True))
+    for conversation_id in list(waiting[:200]):
+        if not conversation_autoassign(conversation_id=conversation_id, now=now):
+            break
+        assigned += 1
+    return assigned
+
+
+def queue_drain_after_commit(clinic_id: int) -> None:
+    from inbox.tasks import enqueue, queue_drain_task
+
+    transaction.on_commit(lambda: enqueue(queue_drain_task, clinic_id))

@@ -132,6 +132,10 @@ def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
         last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(written)),
                                          Value(written)),
         status=ConversationStatus.OPEN)
+    if conversation.assignee_id is None:  # someone must answer: hand it out after commit
+        from inbox.tasks import conversation_autoassign_task, enqueue
+
+        transaction.on_commit(lambda: enqueue(conversation_autoassign_task, conversation.pk))
 
 
 def _stored(channel: Channel, provider_message_id: str) -> Message | None:

@@ -76,11 +76,12 @@ def _file_store(conversation: Conversation, file: UploadedFile) -> dict:
 def message_send(*, conversation: Conversation, author: object | None, text: str = "",
                  buttons: list[tuple[str, str]] | None = None, template: str = "",
                  template_params: list[str] | None = None, file: UploadedFile | None = None,
-                 kind: str = MessageKind.TEXT, now: datetime) -> Message:
+                 kind: str = MessageKind.TEXT, automatic: str = "",
+                 now: datetime) -> Message:
     """Write the message as queued and hand it to the delivery task once the row is committed."""
     text = text.strip()
     channel = conversation.channel
-    payload: dict = {}
+    payload: dict = {"automatic": automatic} if automatic else {}
     if buttons:
         payload["buttons"] = [[str(i), str(t)] for i, t in buttons]
     if template:

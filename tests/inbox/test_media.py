@@ -22,7 +22,8 @@ def _telegram_photo(client, clinic, django_capture_on_commit_callbacks):
         client.post(reverse("hook-telegram", args=[channel.key]),
                     json.dumps(payloads.tg_photo()), content_type="application/json",
                     HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=channel.webhook_secret)
-    assert len(callbacks) == 1  # the fetch is queued after commit, not done in the request
+    # Queued after commit, not done in the request: the file fetch and the hand-out.
+    assert len(callbacks) == 2
     return Message.objects.get()
 
 

@@ -174,7 +174,7 @@ def test_a_button_press_is_stored_once_and_queued_for_an_answer(
     assert message.kind == "button" and message.body == "✅ Подтверждаю"
     assert message.payload["data"] == "appt:58213:confirm"
     assert message.payload["replied_to"] == f"{payloads.CHAT_ID}:77"
-    assert len(callbacks) == 1  # the duplicate queues nothing
+    assert len(callbacks) == 2  # the answer and the hand-out; the duplicate queues nothing
 
 
 def test_a_resolved_conversation_is_reopened_by_a_new_message(client, channel):
