@@ -166,7 +166,7 @@ CELERY_TASK_ROUTES = {
     "inbox.tasks.message_deliver_task": {"queue": "outbound"},
     "inbox.tasks.button_answer_task": {"queue": "inbound"},
     "inbox.tasks.media_fetch_task": {"queue": "slow"},
-    "inbox.tasks.conversation_autoassign_task": {"queue": "inbound"},
+    "inbox.tasks.patient_wrote_task": {"queue": "inbound"},
     "inbox.tasks.queue_drain_task": {"queue": "inbound"},
 }
 CELERY_TIMEZONE = "UTC"

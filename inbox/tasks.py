@@ -6,7 +6,9 @@ from typing import Any
 from celery import Task, shared_task
 
 from clinic import clock
+from inbox.models import Conversation
 from inbox.services.assignment import conversation_autoassign, queue_drain
+from inbox.services.auto_replies import out_of_hours_reply
 from inbox.services.inbound import button_answer
 from inbox.services.media import media_fetch
 from inbox.services.outbound import message_deliver, outbox_sweep
@@ -47,8 +49,12 @@ def media_fetch_task(message_id: int) -> None:
 
 
 @shared_task
-def conversation_autoassign_task(conversation_id: int) -> None:
-    conversation_autoassign(conversation_id=conversation_id, now=clock.now())
+def patient_wrote_task(conversation_id: int) -> None:
+    """A patient wrote to a conversation nobody holds: the out-of-hours reply, the hand-out."""
+    now = clock.now()
+    out_of_hours_reply(conversation=Conversation.objects.select_related(
+        "clinic", "channel", "contact", "patient").get(pk=conversation_id), now=now)
+    conversation_autoassign(conversation_id=conversation_id, now=now)
 
 
 @shared_task

@@ -133,9 +133,9 @@ def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
                                          Value(written)),
         status=ConversationStatus.OPEN)
     if conversation.assignee_id is None:  # someone must answer: hand it out after commit
-        from inbox.tasks import conversation_autoassign_task, enqueue
+        from inbox.tasks import enqueue, patient_wrote_task
 
-        transaction.on_commit(lambda: enqueue(conversation_autoassign_task, conversation.pk))
+        transaction.on_commit(lambda: enqueue(patient_wrote_task, conversation.pk))
 
 
 def _stored(channel: Channel, provider_message_id: str) -> Message | None:
