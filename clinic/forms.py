@@ -27,13 +27,14 @@ def intervals_from_text(text: str) -> list[list[str]]:
             raise forms.ValidationError(
                 _("Write hours as 09:00-20:00, several intervals separated by commas."))
         h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h2 == 24 and m2 == 0:
+        until_midnight = (h2, m2) == (24, 0)
+        if until_midnight:
             h2 = 0
         if not (h1 < 24 and m1 < 60 and h2 < 24 and m2 < 60):
             raise forms.ValidationError(_("“%(part)s” is not a time of day."),
                                         params={"part": part})
         start, end = time(h1, m1), time(h2, m2)
-        if start == end:
+        if start == end and not until_midnight:  # 00:00-24:00 is the whole day
             raise forms.ValidationError(_("“%(part)s” is empty."), params={"part": part})
         intervals.append([start.strftime("%H:%M"), end.strftime("%H:%M")])
     intervals.sort()

@@ -78,9 +78,20 @@ def now() -> datetime:
     return datetime(2026, 11, 24, 11, 0, tzinfo=MOSCOW)
 
 
+ROUND_THE_CLOCK = [[["00:00", "00:00"]]] * 7
+
+
 @pytest.fixture
 def clinic(db):
     return ClinicFactory(name="Клиника А")
+
+
+@pytest.fixture
+def open_around_the_clock(clinic):
+    """For tests with a real worker, which reads the real clock: no out-of-hours replies."""
+    clinic.weekly_hours = ROUND_THE_CLOCK
+    clinic.save(update_fields=["weekly_hours"])
+    return clinic
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from clinic.models import Clinic
 from inbox.fake_providers import FakeProviders
 from inbox.models import Channel, Message, QuickReply
 from tests.browser.test_login import CHROMIUM_ARGS
+from tests.conftest import ROUND_THE_CLOCK
 from tests.inbox import payloads
 from tests.workers import celery_worker, wait_for, worker_database_url
 
@@ -30,6 +31,8 @@ def test_an_administrator_answers_a_telegram_patient_with_a_quick_reply(
 
     call_command("seed_demo", "--patients", "5", "--force")
     clinic = Clinic.objects.get(name="Стоматология «Улыбка»")
+    clinic.weekly_hours = ROUND_THE_CLOCK  # the worker reads the real clock: never closed
+    clinic.save(update_fields=["weekly_hours"])
     channel = Channel.objects.create(clinic=clinic, kind="telegram", name="@bot",
                                      bot_token="1:demo", webhook_secret="secret")
     QuickReply.objects.create(clinic=clinic, title="Цена чистки",

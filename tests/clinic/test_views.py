@@ -68,6 +68,7 @@ def test_bad_hours_are_explained_and_change_nothing(client, owner, clinic):
     ("", []),
     ("14:00-20:00, 09:00-13:00", [["09:00", "13:00"], ["14:00", "20:00"]]),
     ("22:00-02:00", [["22:00", "02:00"]]),
+    ("00:00-24:00", [["00:00", "00:00"]]),
 ])
 def test_interval_text_parses(text, expected):
     assert intervals_from_text(text) == expected

@@ -67,7 +67,8 @@ def worker(require_postgres, require_redis, fake):
 
 
 def test_a_reply_reaches_the_patient_through_the_worker_and_a_429_is_waited_out(
-        worker, fake, client, clinic, administrator):
+        worker, fake, client, open_around_the_clock, administrator):
+    clinic = open_around_the_clock
     channel = TelegramChannelFactory(clinic=clinic)
     client.post(reverse("hook-telegram", args=[channel.key]),
                 json.dumps(payloads.tg_message()), content_type="application/json",
