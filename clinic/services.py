@@ -15,6 +15,7 @@ from clinic.models import (
     Patient,
 )
 from clinic.phones import phone_normalize
+from clinic.selectors import patient_consent_state
 
 # The clinic fields an owner edits in the settings pages; each change is versioned.
 CLINIC_SETTING_FIELDS = (
@@ -159,3 +160,15 @@ def availability_set(*, membership: Membership, availability: str) -> bool:
 def staff_sign_out(*, user: Any) -> None:
     """Whoever signs out is offline in every clinic: nothing new is given to them."""
     Membership.objects.filter(user=user).update(availability="offline")
+
+
+def consents_update(*, patient: Patient, granted: set[str], source: str, recorded_by: Any,
+                    now: datetime) -> list[ConsentEvent]:
+    """Record the topics whose consent changed (given or withdrawn); the rest stay as they are."""
+    changed = []
+    for topic, current in patient_consent_state(patient=patient).items():
+        wanted = topic in granted
+        if (current is not None and current.granted) != wanted:
+            changed.append(consent_record(patient=patient, topic=topic, granted=wanted,
+                                          source=source, recorded_by=recorded_by, now=now))
+    return changed

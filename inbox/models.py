@@ -1,9 +1,13 @@
 """Channels, the people who write to them, their conversations and every message."""
 
 import secrets
+from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
+from django.db.backends.ddl_references import Statement
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -119,10 +123,39 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["clinic", "status", "-last_message_at"],
                          name="conversation_clinic_status"),
+            # "All open", "mine" and "unassigned" read the few active rows in list order.
+            models.Index(fields=["clinic", "-last_message_at", "-id"],
+                         name="conversation_active_recent",
+                         condition=~Q(status=ConversationStatus.RESOLVED)),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} — {self.contact}"
+
+
+class PostgresGinIndex(GinIndex):
+    """A GIN index on Postgres; on any other database an empty statement, so no index.
+
+    Like ``scheduling.constraints.PostgresExclusionConstraint``: SQLite rebuilds a table for
+    many schema changes and re-creates every index of the model, so this one must render as
+    nothing there on every rebuild, not only in its own migration. Django executes whatever
+    ``create_sql`` returns (``None`` would run as the text "None"), hence an empty statement.
+    """
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return Statement("")
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return Statement("")
+        return super().remove_sql(model, schema_editor, **kwargs)
+
+
+# The message search's document: inbox.selectors matches exactly this expression, so that
+# Postgres answers `document @@ plainto_tsquery('russian', …)` from the index.
+MESSAGE_SEARCH_DOCUMENT = SearchVector("body", config="russian")
 
 
 class Direction(models.TextChoices):
@@ -194,6 +227,7 @@ class Message(models.Model):
             models.Index(fields=["conversation", "created_at"], name="message_conversation_time"),
             models.Index(fields=["status", "next_attempt_at"], name="message_outbox",
                          condition=Q(status__in=["queued", "sending"])),
+            PostgresGinIndex(MESSAGE_SEARCH_DOCUMENT, name="message_body_search"),
         ]
 
     def __str__(self) -> str:

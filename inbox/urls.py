@@ -16,6 +16,8 @@ urlpatterns = [
     path("c/<int:conversation_id>/send/", views.send, name="send"),
     path("c/<int:conversation_id>/messages/<int:message_id>/retry/", views.retry,
          name="retry"),
+    path("c/<int:conversation_id>/patient/consents/", views.patient_consents,
+         name="patient-consents"),
     path("c/<int:conversation_id>/patient/<str:action>/", views.patient_link,
          name="patient-link"),
     path("c/<int:conversation_id>/<str:action>/", views.assignment, name="assignment"),

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_POST
 
 from clinic import clock
 from clinic.access import clinic_view
-from clinic.models import Availability, Patient, Role
+from clinic.models import Availability, ConsentSource, Patient, Role
 from clinic.selectors import clinic_staff_list
+from clinic.services import consents_update
 from inbox.channels.base import ChannelError
 from inbox.forms import ChannelForm, QuickReplyForm
 from inbox.models import (
@@ -99,6 +100,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
             "messages": list(message_list(conversation=conversation)),
             "staff": clinic_staff_list(clinic=request.clinic),
             "panel": patient_panel(conversation=conversation),
+            "consent_sources": ConsentSource.choices,
             "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
 
@@ -323,3 +325,18 @@ def availability(request: HttpRequest) -> HttpResponse:
     if wanted in Availability.values:
         availability_change(membership=request.membership, availability=wanted)
     return redirect(request.POST.get("next") or "inbox:index")
+
+
+@require_POST
+@clinic_view()
+def patient_consents(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The administrator records what the patient agreed to, or withdrew, and how."""
+    conversation = _conversation(request, conversation_id)
+    source = request.POST.get("source", "")
+    if conversation.patient is None or source not in ConsentSource.values:
+        raise Http404
+    consents_update(patient=conversation.patient, granted=set(request.POST.getlist("granted")),
+                    source=source, recorded_by=request.user, now=clock.now())
+    if request.htmx:
+        return render(request, "inbox/thread.html", _thread_context(request, conversation))
+    return redirect("inbox:thread", conversation_id=conversation.pk)

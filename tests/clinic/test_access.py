@@ -70,6 +70,7 @@ OTHER_CLINIC_KWARGS = {
     "inbox:promise": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:assignment": lambda b: {"conversation_id": b.conversation.pk, "action": "take"},
     "inbox:patient-link": lambda b: {"conversation_id": b.conversation.pk, "action": "unlink"},
+    "inbox:patient-consents": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:thread-messages": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:send": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:retry": lambda b: {"conversation_id": b.conversation.pk,

@@ -210,3 +210,23 @@ def test_check_with_the_doctor_sends_the_clinics_promise(client, administrator, 
     promise = Message.objects.get(kind="promise")
     assert promise.body == "Пациент, уточню у врача и вернусь к вам в течение 15 минут."
     assert promise.status == "queued" and len(callbacks) == 1
+
+
+def test_the_administrator_records_consents_with_who_and_how(client, administrator, channel,
+                                                             now):
+    from clinic.models import ConsentEvent
+    from tests.clinic.factories import PatientFactory
+
+    conversation = _conversation(channel, 1, now)
+    patient = PatientFactory(clinic=channel.clinic)
+    conversation.patient = patient
+    conversation.save()
+    client.force_login(administrator)
+    url = reverse("inbox:patient-consents", args=[conversation.pk])
+    client.post(url, {"granted": ["appointment", "recall"], "source": "chat"})
+    client.post(url, {"granted": ["appointment"], "source": "phone"})
+    events = list(ConsentEvent.objects.filter(patient=patient).order_by("id")
+                  .values_list("topic", "granted", "source", "recorded_by"))
+    assert events == [("appointment", True, "chat", administrator.pk),
+                      ("recall", True, "chat", administrator.pk),
+                      ("recall", False, "phone", administrator.pk)]
