@@ -53,6 +53,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from scratch_db import database_drop, database_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -155,17 +156,8 @@ REPLIES = [
 ]
 
 
-def database_recreate() -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
 
 
-def database_drop() -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
 
 
 def django_env(var_dir: str) -> dict[str, str]:
@@ -446,7 +438,7 @@ def main() -> int:
         signal.signal(signum, terminate)
     try:
         print(f"setup: database {DB_NAME}, migrate …", flush=True)
-        database_recreate()
+        database_recreate(DB_NAME)
         created_db = True
         subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
                        cwd=ROOT, env={**os.environ, **env}, check=True)
@@ -548,7 +540,7 @@ def main() -> int:
 
                 connections.close_all()
             with contextlib.suppress(psycopg.Error):
-                database_drop()
+                database_drop(DB_NAME)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -71,7 +71,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from psycopg import sql
+from scratch_db import database_drop, database_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -87,7 +87,9 @@ REDIS_URL = f"redis://{HOST}:6379/15"
 WA_PHONE_ID = "106540352242922"
 WA_DISPLAY_PHONE = "74951234567"
 WA_BUSINESS_ID = "102290129340398"
-BASE_DATE = 1_795_000_000
+# Provider send times as they would be in a real burst of ~300 updates a second, starting now.
+BASE_DATE = int(time.time())
+UPDATES_PER_SECOND = 300
 
 FIRST_NAMES = ["Мария", "Анна", "Елена", "Ольга", "Наталья", "Ирина", "Татьяна", "Светлана",
                "Алексей", "Дмитрий", "Сергей", "Андрей", "Иван", "Михаил", "Николай", "Павел"]
@@ -150,7 +152,7 @@ def _telegram_update(update_id: int, sender: Sender, message_id: int, text: str)
             "username": f"patient{sender.ident}", "type": "private"}
     update = {"update_id": update_id, "message": {
         "message_id": message_id, "from": user, "chat": chat,
-        "date": BASE_DATE + update_id, "text": text}}
+        "date": BASE_DATE + update_id // UPDATES_PER_SECOND, "text": text}}
     # Telegram sends UTF-8 as is.
     return json.dumps(update, ensure_ascii=False).encode()
 
@@ -201,7 +203,8 @@ def hooks_build(channels: Channels, *, count: int, senders: int, duplicates: int
         else:
             wamid = "wamid.HBgL" + hashlib.sha1(  # noqa: S324 - an id, not security
                 f"{sender.ident}:{message_id}:{id_base}".encode()).hexdigest()[:32].upper()
-            body = _whatsapp_webhook(sender, wamid, BASE_DATE + update_id, text)
+            body = _whatsapp_webhook(sender, wamid, BASE_DATE + update_id // UPDATES_PER_SECOND,
+                                     text)
             headers = {"Content-Type": "application/json",
                        "X-Hub-Signature-256": wa_signature(body, channels.whatsapp_secret)}
             unique.append(Hook("whatsapp", f"/hooks/whatsapp/{channels.whatsapp_key}/",
@@ -249,17 +252,8 @@ def redis_purge() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def database_recreate() -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
 
 
-def database_drop() -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
 
 
 def server_env(var_dir: str, use_redis: bool) -> dict[str, str]:
@@ -574,7 +568,7 @@ def main() -> int:
     try:
         print(f"setup: database {DB_NAME}, migrate, clinic + Telegram + WhatsApp channels …",
               flush=True)
-        database_recreate()
+        database_recreate(DB_NAME)
         created_db = True
         database_prepare(env, channels)
         port = free_port()
@@ -674,7 +668,7 @@ def main() -> int:
             server.stop()
         if created_db:
             with contextlib.suppress(psycopg.Error):
-                database_drop()
+                database_drop(DB_NAME)
         if use_redis:
             if redis_keys_before == 0:
                 with contextlib.suppress(Exception):

@@ -50,7 +50,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg import sql
+from scratch_db import database_drop, database_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -71,17 +71,8 @@ WEEKLY = [[["08:00", "14:00"], ["15:00", "21:00"]]] * 5 + [[["10:00", "16:00"]],
 BOOKING_START = MONDAY + timedelta(days=DAYS)  # bookers fill the two weeks after the window
 
 
-def database_recreate() -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
 
 
-def database_drop() -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
 
 
 def django_env(var_dir: str) -> dict[str, str]:
@@ -322,7 +313,7 @@ def main() -> int:
         signal.signal(signum, terminate)
     try:
         print(f"setup: database {DB_NAME}, migrate …", flush=True)
-        database_recreate()
+        database_recreate(DB_NAME)
         created_db = True
         subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
                        cwd=ROOT, env={**os.environ, **env}, check=True)
@@ -394,7 +385,7 @@ def main() -> int:
 
                 connections.close_all()
             with contextlib.suppress(psycopg.Error):
-                database_drop()
+                database_drop(DB_NAME)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

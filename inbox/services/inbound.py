@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -37,6 +37,8 @@ from inbox.models import (
 
 logger = logging.getLogger(__name__)
 
+# Patient messages this close together are one burst: one hand-out, one automatic reply.
+BURST = timedelta(seconds=60)
 # Delivery statuses only move forward; "failed" can follow "sent" but never "delivered"/"read".
 STATUS_RANK = {"queued": 0, "sending": 0, "sent": 1, "delivered": 2, "read": 3}
 
@@ -132,7 +134,12 @@ def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
         last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(written)),
                                          Value(written)),
         status=ConversationStatus.OPEN)
-    if conversation.assignee_id is None:  # someone must answer: hand it out after commit
+    previous = conversation.last_patient_message_at
+    just_waiting = (previous is None or written - previous > BURST
+                    or conversation.status == ConversationStatus.RESOLVED)
+    if conversation.assignee_id is None and just_waiting:
+        # Someone must answer: hand it out (or say when the clinic opens) after commit. A burst
+        # of messages needs that once; later capacity is handed out by the queue drain.
         from inbox.tasks import enqueue, patient_wrote_task
 
         transaction.on_commit(lambda: enqueue(patient_wrote_task, conversation.pk))
