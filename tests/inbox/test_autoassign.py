@@ -117,3 +117,22 @@ def test_a_patient_message_queues_the_hand_out(client, channel,
                     json.dumps(payloads.tg_message()), content_type="application/json",
                     HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=channel.webhook_secret)
     assert len(callbacks) == 1
+
+
+def test_a_burst_of_patient_messages_queues_one_hand_out(client, channel,
+                                                         django_capture_on_commit_callbacks):
+    import json
+
+    from tests.inbox import payloads
+
+    def write(update_id, date):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            client.post(reverse("hook-telegram", args=[channel.key]),
+                        json.dumps(payloads.tg_message(update_id, update_id, date=date)),
+                        content_type="application/json",
+                        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=channel.webhook_secret)
+        return len(callbacks)
+
+    assert write(1, 1_795_000_000) == 1
+    assert write(2, 1_795_000_010) == 0  # the same burst
+    assert write(3, 1_795_000_300) == 1  # five minutes later: waiting anew
