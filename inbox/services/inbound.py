@@ -128,18 +128,20 @@ def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
     move forward, never back. WhatsApp's 24-hour window runs from when the patient wrote, not
     from when a delayed re-delivery reached us."""
     written = min(message.provider_timestamp or now, now)
+    reopened = conversation.status == ConversationStatus.RESOLVED
+    changes = {"assignee": None} if reopened else {}  # handed out afresh, see below
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message_preview=message_preview(message), unread_count=F("unread_count") + 1,
         last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
         last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(written)),
                                          Value(written)),
-        status=ConversationStatus.OPEN)
+        status=ConversationStatus.OPEN, **changes)
     previous = conversation.last_patient_message_at
-    just_waiting = (previous is None or written - previous > BURST
-                    or conversation.status == ConversationStatus.RESOLVED)
-    if conversation.assignee_id is None and just_waiting:
-        # Someone must answer: hand it out (or say when the clinic opens) after commit. A burst
-        # of messages needs that once; later capacity is handed out by the queue drain.
+    just_waiting = previous is None or written - previous > BURST
+    if reopened or (conversation.assignee_id is None and just_waiting):
+        # Someone must answer: hand it out (or say when the clinic opens) after commit; the
+        # one who last answered this patient gets it back when online. A burst of messages
+        # needs that once; later capacity is handed out by the queue drain.
         from inbox.tasks import enqueue, patient_wrote_task
 
         transaction.on_commit(lambda: enqueue(patient_wrote_task, conversation.pk))

@@ -136,3 +136,22 @@ def test_a_burst_of_patient_messages_queues_one_hand_out(client, channel,
     assert write(1, 1_795_000_000) == 1
     assert write(2, 1_795_000_010) == 0  # the same burst
     assert write(3, 1_795_000_300) == 1  # five minutes later: waiting anew
+
+
+def test_a_reopened_conversation_is_handed_out_afresh(client, channel, administrator, now,
+                                                      django_capture_on_commit_callbacks):
+    import json
+
+    from tests.inbox import payloads
+
+    url = reverse("hook-telegram", args=[channel.key])
+    headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": channel.webhook_secret}
+    client.post(url, json.dumps(payloads.tg_message(1, 1)), content_type="application/json",
+                **headers)
+    Conversation.objects.update(assignee=administrator, status="resolved")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(url, json.dumps(payloads.tg_message(2, 2)), content_type="application/json",
+                    **headers)
+    conversation = Conversation.objects.get()
+    assert conversation.status == "open" and conversation.assignee is None
+    assert len(callbacks) == 1
