@@ -1,4 +1,5 @@
 import re
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -43,6 +44,7 @@ from inbox.services.assignment import (
     conversation_transfer,
     conversation_unassign,
 )
+from inbox.services.booking import confirmation_text, conversation_book
 from inbox.services.channels import channel_save, telegram_webhook_register
 from inbox.services.inbound import (
     contact_patient_create,
@@ -58,7 +60,15 @@ from inbox.services.outbound import (
     whatsapp_window_open,
 )
 from inbox.services.quick_replies import VARIABLES, quick_reply_save, text_fill
+from scheduling.models import Service
+from scheduling.selectors import doctor_list, free_slots, service_list
+from scheduling.services import BookingError, SlotTaken
 
+# The booking panel looks two weeks ahead and shows a few times a doctor a day, for a few days.
+BOOKING_DAYS = 14
+BOOKING_SLOTS = 500
+BOOKING_TIMES_A_DAY = 8
+BOOKING_SHOWN_DAYS = 5
 FILTER_LABELS = dict(zip(LIST_FILTERS, (
     gettext_lazy("All open"), gettext_lazy("Mine"), gettext_lazy("Unassigned"),
     gettext_lazy("Resolved")), strict=True))
@@ -101,6 +111,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
             "staff": clinic_staff_list(clinic=request.clinic),
             "panel": patient_panel(conversation=conversation),
             "consent_sources": ConsentSource.choices,
+            "services": service_list(clinic=request.clinic),
             "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
 
@@ -340,3 +351,56 @@ def patient_consents(request: HttpRequest, conversation_id: int) -> HttpResponse
     if request.htmx:
         return render(request, "inbox/thread.html", _thread_context(request, conversation))
     return redirect("inbox:thread", conversation_id=conversation.pk)
+
+
+def _slots_context(request: HttpRequest, conversation: Conversation, service: Service | None,
+                   slots: list | None = None) -> dict:
+    if service is not None and slots is None:
+        today = clock.now().astimezone(ZoneInfo(request.clinic.timezone)).date()
+        slots = free_slots(clinic=request.clinic, service=service, start_date=today,
+                           end_date=today + timedelta(days=BOOKING_DAYS), now=clock.now(),
+                           limit=BOOKING_SLOTS)
+    days: dict = {}
+    for slot in slots or []:
+        times = days.setdefault(slot.start.date(), {}).setdefault(slot.doctor_name, [])
+        if len(times) < BOOKING_TIMES_A_DAY:
+            times.append(slot)
+    days = dict(list(days.items())[:BOOKING_SHOWN_DAYS])
+    return {"conversation": conversation, "service": service, "days": days}
+
+
+@clinic_view()
+def booking_slots(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The next free slots for a service, by day and doctor, to book in one click."""
+    conversation = _conversation(request, conversation_id)
+    service_id = request.GET.get("service", "")
+    service = (get_object_or_404(service_list(clinic=request.clinic), pk=service_id)
+               if service_id.isdigit() else None)
+    return render(request, "inbox/booking_slots.html",
+                  _slots_context(request, conversation, service))
+
+
+@require_POST
+@clinic_view()
+def booking_book(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    service = get_object_or_404(service_list(clinic=request.clinic),
+                                pk=request.POST.get("service"))
+    doctor = get_object_or_404(doctor_list(clinic=request.clinic), pk=request.POST.get("doctor"))
+    try:
+        start = datetime.fromisoformat(request.POST.get("start", ""))
+    except ValueError as error:
+        raise Http404 from error
+    try:
+        appointment = conversation_book(conversation=conversation, doctor=doctor,
+                                        service=service, start=start, by=request.user,
+                                        now=clock.now())
+    except SlotTaken as taken:
+        context = _slots_context(request, conversation, service, taken.next_slots)
+        return render(request, "inbox/booking_slots.html", {**context, "error": taken.message})
+    except BookingError as refused:
+        context = _slots_context(request, conversation, service)
+        return render(request, "inbox/booking_slots.html", {**context, "error": refused.message})
+    return render(request, "inbox/booking_done.html", {
+        "conversation": conversation, "appointment": appointment,
+        "confirmation": confirmation_text(appointment=appointment)})

@@ -68,6 +68,8 @@ OTHER_CLINIC_KWARGS = {
     "inbox:quick-reply-edit": lambda b: {"reply_id": b.reply.pk},
     "inbox:quick-reply-search": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:promise": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:booking-slots": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:booking-book": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:assignment": lambda b: {"conversation_id": b.conversation.pk, "action": "take"},
     "inbox:patient-link": lambda b: {"conversation_id": b.conversation.pk, "action": "unlink"},
     "inbox:patient-consents": lambda b: {"conversation_id": b.conversation.pk},
