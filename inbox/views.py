@@ -107,7 +107,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     whatsapp_closed = (conversation.channel.kind == ChannelKind.WHATSAPP
                        and not whatsapp_window_open(conversation=conversation, now=now))
     return {"conversation": conversation,
-            "messages": list(message_list(conversation=conversation)),
+            "thread_messages": list(message_list(conversation=conversation)),
             "staff": clinic_staff_list(clinic=request.clinic),
             "panel": patient_panel(conversation=conversation),
             "consent_sources": ConsentSource.choices,

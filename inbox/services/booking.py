@@ -21,7 +21,7 @@ def confirmation_text(*, appointment: Appointment) -> str:
     parts = [_("%(name)s, you are booked for %(date)s at %(time)s: %(service)s, doctor "
                "%(doctor)s.") % {
         "name": appointment.patient.first_name or _("Hello"),
-        "date": formats.date_format(local, "j E (l)"), "time": local.strftime("%H:%M"),
+        "date": formats.date_format(local, "j E"), "time": local.strftime("%H:%M"),
         "service": appointment.service.name, "doctor": appointment.doctor.name}]
     if clinic.address:
         parts.append(_("Address: %(address)s.") % {"address": clinic.address})

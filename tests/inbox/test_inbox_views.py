@@ -230,3 +230,11 @@ def test_the_administrator_records_consents_with_who_and_how(client, administrat
     assert events == [("appointment", True, "chat", administrator.pk),
                       ("recall", True, "chat", administrator.pk),
                       ("recall", False, "phone", administrator.pk)]
+
+
+def test_flash_messages_are_not_confused_with_the_thread(client, administrator, channel, now):
+    conversation = _conversation(channel, 1, now, "Сообщение пациента")
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:thread", args=[conversation.pk])).content.decode()
+    assert '<li class="message' not in body  # no flash message boxes made of the thread
+    assert "Сообщение пациента" in body
