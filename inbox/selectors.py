@@ -17,6 +17,7 @@ from inbox.models import (
     Message,
     QuickReply,
 )
+from scheduling.models import Appointment, AppointmentStatus
 
 PAGE_SIZE = 30
 LIST_FILTERS = ("open", "mine", "unassigned", "resolved")
@@ -149,17 +150,24 @@ class PatientPanel:
     suggestions: list[Patient]
     consents: list[tuple[str, str, object]]  # (topic, its label, the current row or None)
     earlier: list[Conversation]  # the patient's other conversations, on every channel
+    upcoming: list[Appointment]  # booked or confirmed, from now on
+    past: list[Appointment]  # the latest few
 
 
-def patient_panel(*, conversation: Conversation) -> PatientPanel:
+def patient_panel(*, conversation: Conversation, now: datetime) -> PatientPanel:
     patient = conversation.patient
     if patient is None:
-        return PatientPanel(None, list(conversation.contact.suggested_patients.all()), [], [])
+        return PatientPanel(None, list(conversation.contact.suggested_patients.all()), [], [],
+                            [], [])
     earlier = list(Conversation.objects.filter(patient=patient).exclude(pk=conversation.pk)
                    .select_related("channel").order_by("-last_message_at")[:10])
     consents = [(topic, ConsentTopic(topic).label, event)
                 for topic, event in patient_consent_state(patient=patient).items()]
-    return PatientPanel(patient, [], consents, earlier)
+    visits = Appointment.objects.filter(patient=patient).select_related("doctor", "service")
+    upcoming = list(visits.filter(start__gte=now, status__in=[
+        AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED]).order_by("start")[:5])
+    past = list(visits.filter(start__lt=now).order_by("-start")[:3])
+    return PatientPanel(patient, [], consents, earlier, upcoming, past)
 
 
 def quick_reply_list(*, clinic: Clinic, search: str = "") -> QuerySet[QuickReply]:

@@ -13,6 +13,8 @@ urlpatterns = [
     path("c/<int:conversation_id>/promise/", views.promise, name="promise"),
     path("c/<int:conversation_id>/booking/slots/", views.booking_slots, name="booking-slots"),
     path("c/<int:conversation_id>/booking/", views.booking_book, name="booking-book"),
+    path("c/<int:conversation_id>/booking/cancel/", views.booking_cancel,
+         name="booking-cancel"),
     path("c/<int:conversation_id>/", views.thread, name="thread"),
     path("c/<int:conversation_id>/messages/", views.thread_messages, name="thread-messages"),
     path("c/<int:conversation_id>/send/", views.send, name="send"),

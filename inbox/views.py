@@ -60,9 +60,14 @@ from inbox.services.outbound import (
     whatsapp_window_open,
 )
 from inbox.services.quick_replies import VARIABLES, quick_reply_save, text_fill
-from scheduling.models import Service
+from scheduling.models import Appointment, Service
 from scheduling.selectors import doctor_list, free_slots, service_list
-from scheduling.services import BookingError, SlotTaken
+from scheduling.services import (
+    BookingError,
+    SlotTaken,
+    appointment_cancel,
+    appointment_reschedule,
+)
 
 # The booking panel looks two weeks ahead and shows a few times a doctor a day, for a few days.
 BOOKING_DAYS = 14
@@ -109,7 +114,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     return {"conversation": conversation,
             "thread_messages": list(message_list(conversation=conversation)),
             "staff": clinic_staff_list(clinic=request.clinic),
-            "panel": patient_panel(conversation=conversation),
+            "panel": patient_panel(conversation=conversation, now=now),
             "consent_sources": ConsentSource.choices,
             "services": service_list(clinic=request.clinic),
             "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
@@ -376,8 +381,9 @@ def booking_slots(request: HttpRequest, conversation_id: int) -> HttpResponse:
     service_id = request.GET.get("service", "")
     service = (get_object_or_404(service_list(clinic=request.clinic), pk=service_id)
                if service_id.isdigit() else None)
-    return render(request, "inbox/booking_slots.html",
-                  _slots_context(request, conversation, service))
+    context = _slots_context(request, conversation, service)
+    context["moving"] = request.GET.get("appointment", "")
+    return render(request, "inbox/booking_slots.html", context)
 
 
 @require_POST
@@ -391,10 +397,18 @@ def booking_book(request: HttpRequest, conversation_id: int) -> HttpResponse:
         start = datetime.fromisoformat(request.POST.get("start", ""))
     except ValueError as error:
         raise Http404 from error
+    moving = request.POST.get("appointment", "")
     try:
-        appointment = conversation_book(conversation=conversation, doctor=doctor,
-                                        service=service, start=start, by=request.user,
-                                        now=clock.now())
+        if moving:  # a reschedule of one of this patient's appointments
+            appointment = appointment_reschedule(
+                appointment=get_object_or_404(
+                    Appointment, pk=moving, clinic=request.clinic,
+                    patient_id=conversation.patient_id or 0),
+                start=start, doctor=doctor, now=clock.now())
+        else:
+            appointment = conversation_book(conversation=conversation, doctor=doctor,
+                                            service=service, start=start, by=request.user,
+                                            now=clock.now())
     except SlotTaken as taken:
         context = _slots_context(request, conversation, service, taken.next_slots)
         return render(request, "inbox/booking_slots.html", {**context, "error": taken.message})
@@ -404,3 +418,21 @@ def booking_book(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return render(request, "inbox/booking_done.html", {
         "conversation": conversation, "appointment": appointment,
         "confirmation": confirmation_text(appointment=appointment)})
+
+
+@require_POST
+@clinic_view()
+def booking_cancel(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Cancel one of this patient's appointments; its time is free again at once."""
+    conversation = _conversation(request, conversation_id)
+    appointment = get_object_or_404(Appointment, pk=request.POST.get("appointment"),
+                                    clinic=request.clinic,
+                                    patient_id=conversation.patient_id or 0)
+    try:
+        appointment_cancel(appointment=appointment, now=clock.now(),
+                           reason=request.POST.get("reason", "").strip()[:200])
+    except BookingError as refused:
+        messages.error(request, refused.message)
+    if request.htmx:
+        return render(request, "inbox/thread.html", _thread_context(request, conversation))
+    return redirect("inbox:thread", conversation_id=conversation.pk)

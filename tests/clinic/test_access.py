@@ -70,6 +70,7 @@ OTHER_CLINIC_KWARGS = {
     "inbox:promise": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:booking-slots": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:booking-book": lambda b: {"conversation_id": b.conversation.pk},
+    "inbox:booking-cancel": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:assignment": lambda b: {"conversation_id": b.conversation.pk, "action": "take"},
     "inbox:patient-link": lambda b: {"conversation_id": b.conversation.pk, "action": "unlink"},
     "inbox:patient-consents": lambda b: {"conversation_id": b.conversation.pk},

@@ -69,3 +69,40 @@ def test_another_clinics_service_cannot_be_booked(client, administrator, setup, 
                            {"service": foreign.pk, "doctor": doctor.pk,
                             "start": "2026-12-02T11:00:00+03:00"})
     assert response.status_code == 404 and not Appointment.objects.exists()
+
+
+@time_machine.travel(MONDAY_MORNING.replace(tzinfo=UTC))
+def test_the_panel_moves_and_cancels_the_patients_visit(client, administrator, setup):
+    conversation, doctor, service = setup
+    client.force_login(administrator)
+    book = reverse("inbox:booking-book", args=[conversation.pk])
+    client.post(book, {"service": service.pk, "doctor": doctor.pk,
+                       "start": "2026-11-30T11:15:00+03:00"})
+    appointment = Appointment.objects.get()
+    panel = client.get(reverse("inbox:thread", args=[conversation.pk])).content.decode()
+    assert "Профессиональная гигиена" in panel and "Cancel visit" in panel
+    client.post(book, {"service": service.pk, "doctor": doctor.pk, "appointment": appointment.pk,
+                       "start": "2026-12-01T12:00:00+03:00"})
+    appointment.refresh_from_db()
+    assert appointment.start.isoformat() == "2026-12-01T09:00:00+00:00"
+    client.post(reverse("inbox:booking-cancel", args=[conversation.pk]),
+                {"appointment": appointment.pk, "reason": "Заболела"})
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled" and appointment.cancellation_reason == "Заболела"
+
+
+def test_another_patients_visit_cannot_be_touched_from_this_chat(client, administrator, setup,
+                                                                  clinic):
+    from tests.clinic.factories import PatientFactory
+
+    conversation, doctor, service = setup
+    other = Appointment.objects.create(
+        clinic=clinic, patient=PatientFactory(clinic=clinic), doctor=doctor, service=service,
+        start=datetime(2026, 12, 1, 9, 0, tzinfo=UTC), end=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        created_at=datetime(2026, 11, 20, tzinfo=UTC))
+    client.force_login(administrator)
+    response = client.post(reverse("inbox:booking-cancel", args=[conversation.pk]),
+                           {"appointment": other.pk})
+    assert response.status_code == 404
+    other.refresh_from_db()
+    assert other.status == "booked"
