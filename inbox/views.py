@@ -107,17 +107,23 @@ def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
     return get_object_or_404(conversation_list(clinic=request.clinic), pk=conversation_id)
 
 
+def _messages_context(request: HttpRequest, conversation: Conversation) -> dict:
+    """What the messages pane needs: all that its 3-second poll and the send answers render."""
+    return {"conversation": conversation,
+            "thread_messages": list(message_list(conversation=conversation)),
+            "timezone": ZoneInfo(request.clinic.timezone)}
+
+
 def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     now = clock.now()
     whatsapp_closed = (conversation.channel.kind == ChannelKind.WHATSAPP
                        and not whatsapp_window_open(conversation=conversation, now=now))
-    return {"conversation": conversation,
-            "thread_messages": list(message_list(conversation=conversation)),
+    return {**_messages_context(request, conversation),
             "staff": clinic_staff_list(clinic=request.clinic),
             "panel": patient_panel(conversation=conversation, now=now),
             "consent_sources": ConsentSource.choices,
             "services": service_list(clinic=request.clinic),
-            "timezone": ZoneInfo(request.clinic.timezone), "whatsapp_closed": whatsapp_closed,
+            "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
 
 
@@ -134,10 +140,9 @@ def thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @clinic_view()
 def thread_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """Polled by the open thread: the messages after the last one shown, and changed ticks."""
+    """Polled by the open thread: the messages again, with new ones and changed ticks."""
     conversation = _conversation(request, conversation_id)
-    context = _thread_context(request, conversation)
-    return render(request, "inbox/thread.html#messages", context)
+    return render(request, "inbox/thread.html#messages", _messages_context(request, conversation))
 
 
 @require_POST
@@ -160,7 +165,7 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
         error = ""
     if request.htmx:  # the thread, and the composer's error (or none) swapped out of band
         return render(request, "inbox/thread.html#send-result",
-                      {**_thread_context(request, conversation), "error": error})
+                      {**_messages_context(request, conversation), "error": error})
     if error:
         messages.error(request, error)
     return redirect("inbox:thread", conversation_id=conversation.pk)
@@ -174,7 +179,7 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
     message_retry(message=message, now=clock.now())
     if request.htmx:
         return render(request, "inbox/thread.html#messages",
-                      _thread_context(request, conversation))
+                      _messages_context(request, conversation))
     return redirect("inbox:thread", conversation_id=conversation.pk)
 
 
@@ -307,7 +312,7 @@ def promise(request: HttpRequest, conversation_id: int) -> HttpResponse:
         error = str(refused)
     if request.htmx:
         return render(request, "inbox/thread.html#send-result",
-                      {**_thread_context(request, conversation), "error": error})
+                      {**_messages_context(request, conversation), "error": error})
     if error:
         messages.error(request, error)
     return redirect("inbox:thread", conversation_id=conversation.pk)
