@@ -39,28 +39,20 @@ import contextlib
 import io
 import os
 import random
-import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from scratch_db import database_drop, database_recreate
-
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
-PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+from scratch_db import database_drop, database_recreate, django_on, percentile
 
 HOST = "127.0.0.1"
-PG_ADMIN_DSN = f"postgresql://postgres@{HOST}:5432/postgres"
 DB_NAME = "clinic_inbox_bench"
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 
@@ -160,25 +152,6 @@ REPLIES = [
 
 
 
-def django_env(var_dir: str) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-        "DATABASE_URL": DATABASE_URL,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-        "VAR_DIR": var_dir,
-        "REDIS_URL": "",
-    }
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    position = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[position]
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -428,7 +401,6 @@ def main() -> int:
     args = parse_args()
     rng = random.Random(args.seed)
     var_dir = tempfile.mkdtemp(prefix="clinic-inbox-bench-")
-    env = django_env(var_dir)
     created_db = False
 
     def terminate(signum: int, _frame: Any) -> None:
@@ -440,13 +412,7 @@ def main() -> int:
         print(f"setup: database {DB_NAME}, migrate …", flush=True)
         database_recreate(DB_NAME)
         created_db = True
-        subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env={**os.environ, **env}, check=True)
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        django_on(DATABASE_URL, var_dir)
         from django.conf import settings
         from django.db import connection
         from django.test import Client

@@ -71,7 +71,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from scratch_db import database_drop, database_recreate
+from scratch_db import database_drop, database_recreate, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -79,7 +79,6 @@ PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.exe
 GUNICORN = str(VENV_BIN / "gunicorn") if (VENV_BIN / "gunicorn").exists() else "gunicorn"
 
 HOST = "127.0.0.1"
-PG_ADMIN_DSN = f"postgresql://postgres@{HOST}:5432/postgres"
 DB_NAME = "clinic_bench"
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 REDIS_URL = f"redis://{HOST}:6379/15"
@@ -518,12 +517,6 @@ def raw_insert_rate(dsn: str, rows: int, concurrency: int) -> float:
 
 
 # --- main ---------------------------------------------------------------------------------
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    position = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[position]
 
 
 def parse_args() -> argparse.Namespace:

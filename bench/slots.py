@@ -35,29 +35,21 @@ import argparse
 import contextlib
 import os
 import random
-import secrets
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from scratch_db import database_drop, database_recreate
-
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
-PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+from scratch_db import database_drop, database_recreate, django_on, percentile
 
 HOST = "127.0.0.1"
-PG_ADMIN_DSN = f"postgresql://postgres@{HOST}:5432/postgres"
 DB_NAME = "clinic_slots_bench"
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 
@@ -75,25 +67,6 @@ BOOKING_START = MONDAY + timedelta(days=DAYS)  # bookers fill the two weeks afte
 
 
 
-def django_env(var_dir: str) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-        "DATABASE_URL": DATABASE_URL,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-        "VAR_DIR": var_dir,
-        "REDIS_URL": "",
-    }
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    position = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[position]
 
 
 def build(rng: random.Random) -> dict[str, Any]:
@@ -303,7 +276,6 @@ def main() -> int:
     args = parse_args()
     rng = random.Random(args.seed)
     var_dir = tempfile.mkdtemp(prefix="clinic-slots-bench-")
-    env = django_env(var_dir)
     created_db = False
 
     def terminate(signum: int, _frame: Any) -> None:
@@ -315,13 +287,7 @@ def main() -> int:
         print(f"setup: database {DB_NAME}, migrate …", flush=True)
         database_recreate(DB_NAME)
         created_db = True
-        subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env={**os.environ, **env}, check=True)
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        django_on(DATABASE_URL, var_dir)
         from django.db import connection
 
         data = build(rng)
