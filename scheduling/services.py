@@ -92,6 +92,13 @@ def _slot_taken(*, clinic: Clinic, service: Service, doctor: Doctor, start: date
         not_before=start))
 
 
+def _lock_doctor(doctor: Doctor) -> None:
+    """Bookings for one doctor take turns. Concurrent inserts checked only by the exclusion
+    constraint can deadlock each other on Postgres instead of failing cleanly; the constraint
+    stays as the backstop for anything that writes appointments some other way."""
+    Doctor.objects.select_for_update().filter(pk=doctor.pk).values_list("pk", flat=True).first()
+
+
 def appointment_book(
     *, clinic: Clinic, patient: Patient, doctor: Doctor, service: Service, start: datetime,
     created_by: Any | None, now: datetime, source_conversation_id: int | None = None,
@@ -101,6 +108,7 @@ def appointment_book(
                          start=start, now=now)
     try:
         with transaction.atomic():
+            _lock_doctor(doctor)
             if _overlaps(doctor=doctor, start=start, end=end):
                 raise _slot_taken(clinic=clinic, service=service, doctor=doctor, start=start,
                                   now=now)
@@ -138,6 +146,7 @@ def appointment_reschedule(
               "status": AppointmentStatus.BOOKED, "confirmed_via": "", "confirmed_at": None}
     try:
         with transaction.atomic():
+            _lock_doctor(doctor)
             if _overlaps(doctor=doctor, start=start, end=end, exclude_pk=appointment.pk):
                 raise _slot_taken(clinic=clinic, service=service, doctor=doctor, start=start,
                                   now=now)
