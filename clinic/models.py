@@ -1,7 +1,7 @@
 """Core domain: the clinic (tenant), its staff and its patients."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,8 +59,21 @@ class Clinic(models.Model):
 
     first_reply_minutes = models.PositiveSmallIntegerField(
         _("first reply within, minutes"), default=5, validators=[MinValueValidator(1)])
+    reply_minutes = models.PositiveSmallIntegerField(
+        _("later replies within, minutes"), default=5, validators=[MinValueValidator(1)],
+        help_text=_("Working minutes for a patient message after the first one was answered."))
     promise_minutes = models.PositiveSmallIntegerField(
         _("promised answer within, minutes"), default=15, validators=[MinValueValidator(1)])
+    reassign_on_breach = models.BooleanField(
+        _("reassign overdue dialogues"), default=False,
+        help_text=_("When a reply is overdue, hand the dialogue to a free online administrator."))
+    timer_sweep_seconds = models.PositiveSmallIntegerField(
+        _("check for overdue replies every, seconds"), default=30,
+        validators=[MinValueValidator(10), MaxValueValidator(600)],
+        help_text=_("A backstop: how late an overdue reply may be noticed if a scheduled "
+                    "check is lost (a restarted worker, a broker outage)."))
+    # When the backstop sweep last ran for this clinic (see inbox.services.timers).
+    timers_swept_at = models.DateTimeField(null=True, blank=True, editable=False)
     max_live_dialogues = models.PositiveSmallIntegerField(
         _("live dialogues per administrator"), default=2, validators=[MinValueValidator(1)])
     name_style = models.CharField(_("address the patient by"), max_length=20,
