@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "csp",
@@ -168,6 +169,7 @@ CELERY_TASK_ROUTES = {
     "inbox.tasks.media_fetch_task": {"queue": "slow"},
     "inbox.tasks.patient_wrote_task": {"queue": "inbound"},
     "inbox.tasks.queue_drain_task": {"queue": "inbound"},
+    "inbox.tasks.timer_breach_task": {"queue": "inbound"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -176,7 +178,21 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "clinic.tasks.heartbeat_task", "schedule": 60.0},
     "outbox-sweep": {"task": "inbox.tasks.outbox_sweep_task",
                      "schedule": float(env_int("OUTBOX_SWEEP_SECONDS", 30))},
+    "timers-sweep": {"task": "inbox.tasks.timers_sweep_task",
+                     "schedule": float(env_int("TIMER_SWEEP_TICK_SECONDS", 10))},
 }
+
+# --- Response timers ------------------------------------------------------------------------
+# The beat checks for overdue replies this often; each clinic's own interval (at least this)
+# decides whether its turn has come. The exact-time breach tasks do the real work.
+TIMER_SWEEP_TICK_SECONDS = env_int("TIMER_SWEEP_TICK_SECONDS", 10)
+# A breach task with an ETA is queued only for due times this near: a Redis broker redelivers
+# an ETA message after its visibility timeout, so a far-away ETA could run twice or late. The
+# sweep queues the task for a far due time (a Friday-night message due on Monday) once it nears.
+TIMER_ETA_HORIZON_SECONDS = min(env_int("TIMER_ETA_HORIZON_SECONDS", 900),
+                                CELERY_VISIBILITY_TIMEOUT // 2)
+# The length of a rule's "minute"; tests shorten it to run real timers in seconds.
+RESPONSE_TIMER_UNIT_SECONDS = env_int("RESPONSE_TIMER_UNIT_SECONDS", 60)
 
 # --- Auth and access ------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -263,19 +279,31 @@ STORAGES = {
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # A clinic's API token (Authorization: Bearer cit_…) for its MIS and other systems.
+        "clinic.access.ClinicTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clinic.access.HasClinicRole"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "clinic.rest.ClinicAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "clinic.rest.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic Inbox API",
+    "DESCRIPTION": (
+        "Patients, conversations, doctors, services, schedules, free slots and appointments "
+        "of one clinic. Authenticate with a clinic API token (`Authorization: Bearer cit_…`, "
+        "made by the owner under Settings → API). Errors answer `{\"code\", \"detail\"}`."),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The interactive docs' assets come from drf-spectacular-sidecar: no CDN under our CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging --------------------------------------------------------------------------------

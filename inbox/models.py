@@ -8,7 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.backends.ddl_references import Statement
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic, Patient
@@ -115,12 +115,24 @@ class Conversation(models.Model):
     # Kept on the row so the list never reads the messages table.
     last_message_preview = models.CharField(max_length=200, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
+    # Kept from the open ResponseTimer, so the list orders by urgency without a join: the
+    # patient has waited since `waiting_since`; the reply is due at `reply_due_at`.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    reply_due_at = models.DateTimeField(null=True, blank=True)
+    waiting_rule = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
         indexes = [
+            # The list of active conversations in urgency order: overdue and soonest due first,
+            # then the most recent. Postgres sorts NULLs (not waiting) last in ascending order,
+            # as the list's ORDER BY asks; SQLite allows no NULLS LAST in an index.
+            models.Index(F("clinic"), F("reply_due_at").asc(),
+                         F("last_message_at").desc(), F("id").desc(),
+                         name="conversation_urgency",
+                         condition=~Q(status=ConversationStatus.RESOLVED)),
             models.Index(fields=["clinic", "status", "-last_message_at"],
                          name="conversation_clinic_status"),
             # "All open", "mine" and "unassigned" read the few active rows in list order.
@@ -283,3 +295,93 @@ class QuickReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TimerKind(models.TextChoices):
+    FIRST_REPLY = "first_reply", _("First reply")
+    REPLY = "reply", _("Reply")
+    PROMISE = "promise", _("Promised answer")
+
+
+OPEN_TIMER = Q(met_at__isnull=True, dismissed_at__isnull=True)
+
+
+class ResponseTimer(models.Model):
+    """One run of the clinic's response clock: started by a patient message (or by the promise
+    to check with the doctor), met by a clinic reply, breached when due passes unmet.
+
+    The rows are the source of every response-time figure: the today page and the quality
+    checklist read them, so no two pages can disagree.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="timers")
+    kind = models.CharField(_("rule"), max_length=20, choices=TimerKind.choices)
+    trigger_message = models.ForeignKey("Message", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(_("started"))
+    due_at = models.DateTimeField(_("due"))
+    # An exact-time breach task was handed to the broker (only for due times near enough).
+    eta_queued_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    met_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    met_message = models.ForeignKey("Message", null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    # The measured answer time, wall clock and working time (see inbox.services.timers).
+    response_seconds = models.FloatField(null=True, blank=True)
+    response_working_seconds = models.FloatField(null=True, blank=True)
+    breached_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
+    assignee_at_breach = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                           on_delete=models.SET_NULL, related_name="+")
+    # Ended without a message: "no reply needed" (with a reason) or a resolved conversation.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    dismiss_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("response timer")
+        verbose_name_plural = _("response timers")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation"], condition=OPEN_TIMER,
+                                    name="timer_one_open_per_conversation"),
+        ]
+        indexes = [
+            # The sweep reads only open, unbreached timers.
+            models.Index(fields=["due_at"], name="timer_open_due",
+                         condition=OPEN_TIMER & Q(breached_at__isnull=True)),
+            models.Index(fields=["clinic", "started_at"], name="timer_clinic_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.conversation_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """An in-app notice for one staff member (the bell): an overdue reply, for now."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    conversation = models.ForeignKey(Conversation, null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="+")
+    timer = models.ForeignKey(ResponseTimer, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="notifications")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["timer", "user"], name="notification_once_per_timer"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "clinic", "-created_at"], name="notification_unread",
+                         condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,6 +1,7 @@
 """Thin Celery tasks: load by id, call a service. Routed to queues in settings."""
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from celery import Task, shared_task
@@ -12,14 +13,16 @@ from inbox.services.auto_replies import out_of_hours_reply
 from inbox.services.inbound import button_answer
 from inbox.services.media import media_fetch
 from inbox.services.outbound import message_deliver, outbox_sweep
+from inbox.services.timers import timer_breach, timers_sweep
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Task, *args: Any, countdown: float | None = None) -> None:
+def enqueue(task: Task, *args: Any, countdown: float | None = None,
+            eta: datetime | None = None) -> None:
     """Publish without blocking the caller on a broker outage: the sweeps catch up later."""
     try:
-        task.apply_async(args, countdown=countdown, retry=False)
+        task.apply_async(args, countdown=countdown, eta=eta, retry=False)
     except Exception:  # noqa: BLE001 — any broker error; the database row is the truth
         logger.warning("could not queue %s%s; the sweep will", task.name, args, exc_info=True)
 
@@ -60,3 +63,14 @@ def patient_wrote_task(conversation_id: int) -> None:
 @shared_task
 def queue_drain_task(clinic_id: int) -> None:
     queue_drain(clinic_id=clinic_id, now=clock.now())
+
+
+@shared_task
+def timer_breach_task(timer_id: int) -> None:
+    """Queued with eta = due; the database decides (a stale or repeated run does nothing)."""
+    timer_breach(timer_id=timer_id, now=clock.now())
+
+
+@shared_task
+def timers_sweep_task() -> None:
+    timers_sweep(now=clock.now())

@@ -20,6 +20,7 @@ from inbox.models import (
     Message,
     MessageKind,
 )
+from inbox.services.timers import timer_dismiss
 
 LIVE_STATUSES = (ConversationStatus.OPEN, ConversationStatus.PENDING)
 QUEUE_GREETING = "queue_greeting"
@@ -92,6 +93,9 @@ def conversation_status_set(*, conversation: Conversation, status: str, by: obje
                    .update(status=status, unread_count=0))
         if changed:
             _system(conversation, texts[status] % {"name": _name(by)}, now, by)
+            if status == ConversationStatus.RESOLVED:  # the patient is not waiting any more
+                timer_dismiss(conversation=conversation, by=by, now=now,
+                              reason=_("Resolved without a reply"))
             queue_drain_after_commit(conversation.clinic_id)
     conversation.status = status
 
@@ -103,9 +107,10 @@ def _live_dialogues() -> Count:
 
 
 def _pick(clinic: Clinic, conversation: Conversation) -> Membership | None:
-    """An online member under the clinic's cap: the one who last answered this patient if
-    they can, else the one with the fewest live dialogues."""
+    """An online member under the clinic's cap, other than the one who holds it: the one who
+    last answered this patient if they can, else the one with the fewest live dialogues."""
     free = list(Membership.objects.filter(clinic=clinic, availability=Availability.ONLINE)
+                .exclude(user_id=conversation.assignee_id)
                 .annotate(live=_live_dialogues()).filter(live__lt=clinic.max_live_dialogues)
                 .select_related("user").order_by("live", "id"))
     if not free or conversation.patient_id is None:
@@ -141,6 +146,29 @@ def conversation_autoassign(*, conversation_id: int, now: datetime) -> bool:
         Conversation.objects.filter(pk=conversation.pk).update(assignee=chosen.user)
         _system(conversation, _("Assigned to %(name)s.") % {"name": _name(chosen.user)}, now,
                 None)
+        return True
+
+
+def conversation_reassign_overdue(*, conversation_id: int, now: datetime) -> bool:
+    """The clinic's choice on a breach: hand an overdue dialogue to a free online colleague
+    (under the cap). Nobody free: it stays where it is."""
+    with transaction.atomic():
+        clinic_id = (Conversation.objects.filter(pk=conversation_id)
+                     .values_list("clinic_id", flat=True).get())
+        clinic = Clinic.objects.select_for_update().get(pk=clinic_id)
+        conversation = (Conversation.objects.select_for_update(of=("self",))
+                        .select_related("assignee").get(pk=conversation_id))
+        if conversation.status == ConversationStatus.RESOLVED or not conversation.reply_due_at:
+            return False
+        chosen = _pick(clinic, conversation)
+        if chosen is None:
+            return False
+        Conversation.objects.filter(pk=conversation.pk).update(assignee=chosen.user)
+        text = (_("The reply is overdue: passed from %(from)s to %(to)s.")
+                % {"from": _name(conversation.assignee), "to": _name(chosen.user)}
+                if conversation.assignee else
+                _("The reply is overdue: assigned to %(to)s.") % {"to": _name(chosen.user)})
+        _system(conversation, text, now, None)
         return True
 
 

@@ -34,6 +34,7 @@ from inbox.models import (
     MessageKind,
     MessageRevision,
 )
+from inbox.services.timers import timer_start_for_patient
 
 logger = logging.getLogger(__name__)
 
@@ -123,10 +124,10 @@ def message_preview(message: Message) -> str:
     return text[:200]
 
 
-def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
+def _bump(conversation: Conversation, now: datetime, message: Message) -> bool:
     """A patient wrote: the conversation is open again (from pending or resolved) and its clocks
     move forward, never back. WhatsApp's 24-hour window runs from when the patient wrote, not
-    from when a delayed re-delivery reached us."""
+    from when a delayed re-delivery reached us. True when this reopened a resolved one."""
     written = min(message.provider_timestamp or now, now)
     reopened = conversation.status == ConversationStatus.RESOLVED
     changes = {"assignee": None} if reopened else {}  # handed out afresh, see below
@@ -145,6 +146,7 @@ def _bump(conversation: Conversation, now: datetime, message: Message) -> None:
         from inbox.tasks import enqueue, patient_wrote_task
 
         transaction.on_commit(lambda: enqueue(patient_wrote_task, conversation.pk))
+    return reopened
 
 
 def _stored(channel: Channel, provider_message_id: str) -> Message | None:
@@ -176,7 +178,9 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
         payload=event.payload, provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
-    _bump(conversation, now, message)
+    reopened = _bump(conversation, now, message)
+    timer_start_for_patient(conversation=conversation, message=message,
+                            new_dialogue=reopened, now=now)
     result.stored += 1
     if message.attachments:
         _fetch_media_after_commit(message.pk)

@@ -32,6 +32,7 @@ from inbox.models import (
 )
 from inbox.services.inbound import message_preview, status_apply
 from inbox.services.media import SAFE_NAME
+from inbox.services.timers import clinic_replied
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
             last_message_preview=message_preview(message), unread_count=0)
+        if not automatic:  # an automatic greeting or a reminder does not answer the patient
+            clinic_replied(conversation=conversation, message=message, now=now)
         _deliver_after_commit(message.pk)
     return message
 

@@ -106,6 +106,11 @@ def test_coming_online_and_signing_out(client, administrator, clinic,
     assert membership.availability == "offline"
 
 
+def _hand_outs(callbacks: list) -> list:
+    """The after-commit hand-outs among the callbacks (a reply timer queues its own)."""
+    return [c for c in callbacks if c.__qualname__.startswith("_bump.")]
+
+
 def test_a_patient_message_queues_the_hand_out(client, channel,
                                                django_capture_on_commit_callbacks):
     import json
@@ -116,7 +121,7 @@ def test_a_patient_message_queues_the_hand_out(client, channel,
         client.post(reverse("hook-telegram", args=[channel.key]),
                     json.dumps(payloads.tg_message()), content_type="application/json",
                     HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=channel.webhook_secret)
-    assert len(callbacks) == 1
+    assert len(_hand_outs(callbacks)) == 1
 
 
 def test_a_burst_of_patient_messages_queues_one_hand_out(client, channel,
@@ -131,7 +136,7 @@ def test_a_burst_of_patient_messages_queues_one_hand_out(client, channel,
                         json.dumps(payloads.tg_message(update_id, update_id, date=date)),
                         content_type="application/json",
                         HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=channel.webhook_secret)
-        return len(callbacks)
+        return len(_hand_outs(callbacks))
 
     assert write(1, 1_795_000_000) == 1
     assert write(2, 1_795_000_010) == 0  # the same burst

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from inbox.models import ContactIdentity, Conversation, Message
+from inbox.models import ContactIdentity, Conversation, Message, ResponseTimer
 from inbox.selectors import PAGE_SIZE
 from tests.inbox.factories import TelegramChannelFactory
 
@@ -209,7 +209,10 @@ def test_check_with_the_doctor_sends_the_clinics_promise(client, administrator, 
         client.post(reverse("inbox:promise", args=[conversation.pk]))
     promise = Message.objects.get(kind="promise")
     assert promise.body == "Пациент, уточню у врача и вернусь к вам в течение 15 минут."
-    assert promise.status == "queued" and len(callbacks) == 1
+    assert promise.status == "queued"
+    assert len(callbacks) == 2  # its delivery, and the promise timer's check at its due time
+    timer = ResponseTimer.objects.get(conversation=conversation, met_at=None)
+    assert timer.kind == "promise" and timer.trigger_message == promise
 
 
 def test_the_administrator_records_consents_with_who_and_how(client, administrator, channel,

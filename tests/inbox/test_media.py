@@ -22,8 +22,9 @@ def _telegram_photo(client, clinic, django_capture_on_commit_callbacks):
         client.post(reverse("hook-telegram", args=[channel.key]),
                     json.dumps(payloads.tg_photo()), content_type="application/json",
                     HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=channel.webhook_secret)
-    # Queued after commit, not done in the request: the file fetch and the hand-out.
-    assert len(callbacks) == 2
+    # Queued after commit, not done in the request: the file fetch, the hand-out and the reply
+    # timer's breach check at its due time.
+    assert len(callbacks) == 3
     return Message.objects.get()
 
 
