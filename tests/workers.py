@@ -49,12 +49,16 @@ def kill(process: subprocess.Popen, sig: int) -> None:
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], queues: str) -> Iterator[dict]:
-    """Run `celery worker` until the block ends; yields {"hostname", "process", "output"}."""
+def celery_worker(env: dict[str, str], queues: str,
+                  beat_schedule: Path | None = None) -> Iterator[dict]:
+    """Run `celery worker` until the block ends; yields {"hostname", "process", "output"}.
+
+    With `beat_schedule` (a file path) the worker runs beat too, as `make run` does."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@ci"
+    beat = ["--beat", "--schedule", str(beat_schedule)] if beat_schedule else []
     with background([sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool", "solo",
                      "--queues", queues, "--hostname", hostname, "--loglevel", "INFO",
-                     "--without-mingle", "--without-gossip"], env) as info:
+                     "--without-mingle", "--without-gossip", *beat], env) as info:
         info["hostname"] = hostname
         yield info
 
