@@ -12,6 +12,10 @@ from clinic.selectors import patient_list
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    preferred_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), max_length=7, required=False,
+        help_text="Weekdays the patient prefers, 0 = Monday.")
+
     class Meta:
         model = Patient
         fields = ["id", "last_name", "first_name", "patronymic", "phone", "email", "birthday",
@@ -39,8 +43,9 @@ class PatientViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Patient]:
-        return patient_list(clinic=self.request.membership.clinic,
-                            search=self.request.query_params.get("search", ""))
+        # A NUL cannot be in a database string (Postgres refuses it): it matches nothing anyway.
+        search = self.request.query_params.get("search", "").replace("\x00", "")
+        return patient_list(clinic=self.request.membership.clinic, search=search)
 
     def perform_create(self, serializer: PatientSerializer) -> None:
         serializer.instance = services.patient_create(

@@ -142,3 +142,8 @@ class DayExceptionForm(forms.Form):
 
     def clean_hours(self) -> list[list[str]]:
         return intervals_from_text(self.cleaned_data["hours"])
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("What uses the token, e.g. “MIS” or “website booking”."))

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from clinic.hours import ClinicHours, Interval
 from clinic.models import (
+    ApiToken,
     Clinic,
     ClinicSettingChange,
     ConsentEvent,
@@ -85,3 +86,8 @@ def worker_status(*, now: datetime) -> WorkerStatus:
     heartbeat = WorkerHeartbeat.objects.order_by("-seen_at").first()
     last_seen = heartbeat.seen_at if heartbeat else None
     return WorkerStatus(last_seen, last_seen is not None and now - last_seen < WORKER_STALE_AFTER)
+
+
+def api_token_list(*, clinic: Clinic) -> QuerySet[ApiToken]:
+    """The clinic's API tokens, live and revoked, newest first."""
+    return ApiToken.objects.filter(clinic=clinic).select_related("created_by", "revoked_by")

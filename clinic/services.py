@@ -1,12 +1,16 @@
 """Changes to clinics, staff and patients. Every clinic setting change is recorded."""
 
-from datetime import date, datetime, time
+import hashlib
+import secrets
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
 from clinic.models import (
+    ApiToken,
     Clinic,
     ClinicDayException,
     ClinicSettingChange,
@@ -172,3 +176,48 @@ def consents_update(*, patient: Patient, granted: set[str], source: str, recorde
             changed.append(consent_record(patient=patient, topic=topic, granted=wanted,
                                           source=source, recorded_by=recorded_by, now=now))
     return changed
+
+
+API_TOKEN_PREFIX = "cit_"
+"""Every clinic API token starts with this, so a leaked one is easy to recognise and search for."""
+
+API_TOKEN_TOUCH_SECONDS = 60
+"""`last_used_at` is written at most this often per token, not on every request."""
+
+
+def api_token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_create(*, clinic: Clinic, name: str, created_by: Any | None,
+                     now: datetime) -> tuple[ApiToken, str]:
+    """A new token for the clinic's integrations; returns it and the secret, shown only once."""
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        clinic=clinic, name=name, prefix=secret[: len(API_TOKEN_PREFIX) + 6],
+        secret_hash=api_token_hash(secret), created_by=created_by, created_at=now)
+    return token, secret
+
+
+def api_token_revoke(*, token: ApiToken, revoked_by: Any | None, now: datetime) -> ApiToken:
+    """Revoke at once: the next request with it is refused. Revoking twice is a no-op."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=revoked_by)
+    token.refresh_from_db(fields=["revoked_at", "revoked_by"])
+    return token
+
+
+def api_token_authenticate(*, secret: str, now: datetime) -> ApiToken | None:
+    """The live token with this secret (its clinic loaded), noting when it was last used."""
+    if not secret.startswith(API_TOKEN_PREFIX):
+        return None
+    token = (ApiToken.objects.select_related("clinic")
+             .filter(secret_hash=api_token_hash(secret), revoked_at__isnull=True).first())
+    if token is None:
+        return None
+    stale = now - timedelta(seconds=API_TOKEN_TOUCH_SECONDS)
+    if token.last_used_at is None or token.last_used_at < stale:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)).update(last_used_at=now)
+        token.last_used_at = now
+    return token

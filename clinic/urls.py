@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from clinic import views
@@ -10,10 +10,17 @@ from clinic.api import PatientViewSet
 from inbox import webchat, webhooks
 from inbox.api import ConversationViewSet
 from inbox.urls import channel_urls
+from scheduling import api as scheduling_api
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("doctors", scheduling_api.DoctorViewSet, basename="doctor")
+router.register("services", scheduling_api.ServiceViewSet, basename="service")
+router.register("schedule-exceptions", scheduling_api.ScheduleExceptionViewSet,
+                basename="schedule-exception")
+router.register("slots", scheduling_api.SlotViewSet, basename="slot")
+router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 
 settings_urls = (
     [
@@ -24,6 +31,9 @@ settings_urls = (
              name="settings-day-delete"),
         path("standards/", views.settings_standards, name="settings-standards"),
         path("history/", views.settings_history, name="settings-history"),
+        path("api/", views.settings_api, name="settings-api"),
+        path("api/<int:token_id>/revoke/", views.settings_api_revoke,
+             name="settings-api-revoke"),
     ],
     "clinic",
 )
@@ -46,6 +56,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("api/v1/", include((router.urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(
+        url_name="api-schema", template_name="api/swagger_ui.html"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,13 +14,19 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic import clock, services
 from clinic.access import SESSION_CLINIC_KEY, clinic_view, membership_resolve
 from clinic.forms import (
+    ApiTokenForm,
     ClinicProfileForm,
     DayExceptionForm,
     ResponseStandardsForm,
     WorkingHoursForm,
 )
-from clinic.models import Clinic, ClinicDayException, Role
-from clinic.selectors import clinic_setting_history, clinic_staff_list, worker_status
+from clinic.models import ApiToken, Clinic, ClinicDayException, Role
+from clinic.selectors import (
+    api_token_list,
+    clinic_setting_history,
+    clinic_staff_list,
+    worker_status,
+)
 
 
 @clinic_view()
@@ -149,6 +155,31 @@ def settings_history(request: HttpRequest) -> HttpResponse:
     for change in changes:
         change.label = _setting_label(change.field)
     return _settings_page(request, "history", {"changes": changes})
+
+
+@clinic_view(Role.OWNER)
+def settings_api(request: HttpRequest) -> HttpResponse:
+    """The clinic's API tokens; a new token's secret is shown on this one answer only."""
+    form = ApiTokenForm(request.POST or None)
+    secret = ""
+    if request.method == "POST" and form.is_valid():
+        _token, secret = services.api_token_create(
+            clinic=request.clinic, name=form.cleaned_data["name"], created_by=request.user,
+            now=clock.now())
+        form = ApiTokenForm()
+    response = _settings_page(request, "api", {
+        "form": form, "secret": secret, "tokens": api_token_list(clinic=request.clinic)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@clinic_view(Role.OWNER)
+def settings_api_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, clinic=request.clinic)
+    services.api_token_revoke(token=token, revoked_by=request.user, now=clock.now())
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("clinic:settings-api")
 
 
 class SignOutView(auth_views.LogoutView):

@@ -2,14 +2,18 @@
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic import clock
+from clinic.access import staff_user
+from clinic.rest import ErrorSerializer, error_body
 from inbox.models import Conversation, ConversationStatus, Message
 from inbox.selectors import conversation_list, message_list
 from inbox.services.outbound import SendRefused, message_send
@@ -70,20 +74,27 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         return conversation_list(clinic=self.request.membership.clinic,
                                  status=wanted if wanted in ConversationStatus.values else "")
 
-    @extend_schema(request=SendSerializer, responses=MessageSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=MessageSerializer(many=True))
+    @extend_schema(methods=["POST"], request=SendSerializer, responses={
+        201: MessageSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["get", "post"])
     def messages(self, request: Request, pk: str | None = None) -> Response:
-        """GET: the thread, oldest first. POST: send a reply (queued, then delivered)."""
+        """GET: the thread, oldest first. POST: send a reply (queued, then delivered); only a
+        person may write to a patient, not a clinic API token."""
         conversation = get_object_or_404(self.get_queryset(), pk=pk)
         if request.method == "GET":
             paginator = OldestFirst()
             page = paginator.paginate_queryset(message_list(conversation=conversation), request)
             return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+        author = staff_user(request)
+        if author is None:
+            raise PermissionDenied(_("Only a member of staff can write to a patient."))
         form = SendSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            message = message_send(conversation=conversation, author=request.user,
+            message = message_send(conversation=conversation, author=author,
                                    now=clock.now(), **form.validated_data)
         except SendRefused as refused:
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+            return Response(error_body("send_refused", refused),
+                            status=status.HTTP_409_CONFLICT)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -259,3 +259,37 @@ def free_slots(
 
     merged = heapq.merge(*(doctor_slots(d, rank) for rank, d in enumerate(doctors)))
     return [slot for _, (_, _, slot) in zip(range(limit), merged, strict=False)]
+
+
+def appointment_search(
+    *, clinic: Clinic, start: datetime | None = None, end: datetime | None = None,
+    doctor_id: int | None = None, patient_id: int | None = None, status: str = "",
+) -> QuerySet[Appointment]:
+    """The clinic's appointments starting in [start, end), filtered, for lists and the API."""
+    appointments = Appointment.objects.filter(clinic=clinic)
+    if start is not None:
+        appointments = appointments.filter(start__gte=start)
+    if end is not None:
+        appointments = appointments.filter(start__lt=end)
+    if doctor_id is not None:
+        appointments = appointments.filter(doctor_id=doctor_id)
+    if patient_id is not None:
+        appointments = appointments.filter(patient_id=patient_id)
+    if status:
+        appointments = appointments.filter(status=status)
+    return appointments.select_related("patient", "doctor", "service")
+
+
+def schedule_exception_list(
+    *, clinic: Clinic, doctor_id: int | None = None, start_date: date | None = None,
+    end_date: date | None = None,
+) -> QuerySet[DoctorScheduleException]:
+    """Dated schedule exceptions of the clinic's doctors over [start_date, end_date]."""
+    exceptions = DoctorScheduleException.objects.filter(doctor__clinic=clinic)
+    if doctor_id is not None:
+        exceptions = exceptions.filter(doctor_id=doctor_id)
+    if start_date is not None:
+        exceptions = exceptions.filter(date__gte=start_date)
+    if end_date is not None:
+        exceptions = exceptions.filter(date__lte=end_date)
+    return exceptions.select_related("doctor")

@@ -6,7 +6,7 @@ transaction is IMMEDIATE (settings), so the overlap check and the insert below r
 database's single write lock and bookings are serialised. Both paths raise SlotTaken.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from clinic.models import Clinic, Patient
-from scheduling.models import Appointment, AppointmentStatus, Doctor, Service
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Doctor,
+    DoctorSchedule,
+    DoctorScheduleException,
+    Service,
+)
 from scheduling.selectors import LEAD_TIME, Slot, doctor_working_spans, free_slots
 
 EXCLUSION_VIOLATION = "23P01"
@@ -203,3 +210,70 @@ def appointment_confirm(*, appointment: Appointment, via: str, now: datetime) ->
     for name, value in fields.items():
         setattr(appointment, name, value)
     return appointment
+
+
+def doctor_create(*, clinic: Clinic, name: str, specialties: list[str] | None = None,
+                  active: bool = True, weekly_hours: list | None = None) -> Doctor:
+    """A doctor with a weekly schedule (the default template unless `weekly_hours` is given)."""
+    with transaction.atomic():
+        doctor = Doctor.objects.create(clinic=clinic, name=name, specialties=specialties or [],
+                                       active=active)
+        schedule = DoctorSchedule(doctor=doctor)
+        if weekly_hours is not None:
+            schedule.weekly_hours = weekly_hours
+        schedule.save()
+    return doctor
+
+
+def doctor_update(*, doctor: Doctor, **fields: Any) -> Doctor:
+    """Change name, specialties or `active` (an inactive doctor is offered no new slots)."""
+    unknown = set(fields) - {"name", "specialties", "active"}
+    if unknown:
+        raise ValueError(f"Not doctor fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(doctor, name, value)
+    if fields:
+        doctor.save(update_fields=list(fields))
+    return doctor
+
+
+def doctor_schedule_set(*, doctor: Doctor, weekly_hours: list) -> DoctorSchedule:
+    """Replace the doctor's weekly template; booked appointments stay where they are."""
+    schedule, _created = DoctorSchedule.objects.update_or_create(
+        doctor=doctor, defaults={"weekly_hours": weekly_hours})
+    return schedule
+
+
+def doctor_schedule_exception_set(*, doctor: Doctor, day: date, kind: str, intervals: list,
+                                  note: str = "") -> tuple[DoctorScheduleException, bool]:
+    """Declare a dated day (no intervals = off that day), replacing an earlier one for that date.
+
+    Returns the exception and whether it is new."""
+    return DoctorScheduleException.objects.update_or_create(
+        doctor=doctor, date=day, defaults={"kind": kind, "intervals": intervals, "note": note})
+
+
+def doctor_schedule_exception_delete(*, exception: DoctorScheduleException) -> None:
+    exception.delete()
+
+
+def service_create(*, clinic: Clinic, doctors: list[Doctor] | None = None,
+                   **fields: Any) -> Service:
+    with transaction.atomic():
+        service = Service.objects.create(clinic=clinic, **fields)
+        if doctors:
+            service.doctors.set(doctors)
+    return service
+
+
+def service_update(*, service: Service, doctors: list[Doctor] | None = None,
+                   **fields: Any) -> Service:
+    """Change the service's fields and, when `doctors` is given, who performs it."""
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(service, name, value)
+        if fields:
+            service.save(update_fields=list(fields))
+        if doctors is not None:
+            service.doctors.set(doctors)
+    return service

@@ -1,19 +1,27 @@
 """Tenancy and roles, proven over every URL the project has."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from clinic import services
-from clinic.models import Clinic, ClinicDayException, Patient
+from clinic.models import ApiToken, Clinic, ClinicDayException, Patient
 from inbox.models import Channel, ContactIdentity, Conversation, Message, QuickReply
+from scheduling.models import Appointment, DoctorScheduleException
 from tests.clinic.factories import PatientFactory
 from tests.inbox.factories import (
     TelegramChannelFactory,
     WebchatChannelFactory,
     WhatsAppChannelFactory,
+)
+from tests.scheduling.factories import (
+    AppointmentFactory,
+    DoctorFactory,
+    DoctorScheduleExceptionFactory,
+    ServiceFactory,
 )
 
 # Parameters that name no object, so the page may answer (about one's own clinic).
@@ -54,6 +62,9 @@ class OtherClinic:
     conversation: Conversation
     webchat: Channel
     reply: QuickReply
+    token: ApiToken
+    appointment: Appointment
+    day_off: DoctorScheduleException
 
 
 # How to point each URL with parameters at an object of the other clinic. A new URL with
@@ -83,6 +94,15 @@ OTHER_CLINIC_KWARGS = {
     "hook-telegram": lambda b: {"key": b.telegram.key},
     "hook-whatsapp": lambda b: {"key": b.whatsapp.key},
     "hook-webchat": lambda b: {"key": b.webchat.key, "action": "messages"},
+    "clinic:settings-api-revoke": lambda b: {"token_id": b.token.pk},
+    "api:doctor-detail": lambda b: {"pk": b.appointment.doctor_id},
+    "api:doctor-schedule": lambda b: {"pk": b.appointment.doctor_id},
+    "api:service-detail": lambda b: {"pk": b.appointment.service_id},
+    "api:schedule-exception-detail": lambda b: {"pk": b.day_off.pk},
+    "api:appointment-detail": lambda b: {"pk": b.appointment.pk},
+    "api:appointment-move": lambda b: {"pk": b.appointment.pk},
+    "api:appointment-cancel": lambda b: {"pk": b.appointment.pk},
+    "api:appointment-confirm": lambda b: {"pk": b.appointment.pk},
 }
 
 
@@ -98,11 +118,20 @@ def clinic_b(other_clinic, outsider, now) -> OtherClinic:
                                                contact=contact, patient=patient)
     Message.objects.create(conversation=conversation, channel=telegram, direction="in",
                            body="Секретный вопрос", status="received", created_at=now)
+    token, _secret = services.api_token_create(clinic=other_clinic, name="Секретная МИС",
+                                               created_by=outsider, now=now)
+    doctor = DoctorFactory(clinic=other_clinic, name="Секретов Доктор")
+    service = ServiceFactory(clinic=other_clinic, name="Секретная услуга", doctors=[doctor])
+    appointment = AppointmentFactory(doctor=doctor, patient=patient, service=service,
+                                     start=now + timedelta(days=1))
+    day_off = DoctorScheduleExceptionFactory(doctor=doctor, date=now.date(),
+                                             note="Секретный отпуск")
     return OtherClinic(other_clinic, patient, day, telegram,
                        WhatsAppChannelFactory(clinic=other_clinic), conversation,
                        WebchatChannelFactory(clinic=other_clinic),
                        QuickReply.objects.create(clinic=other_clinic, title="Секретный ответ",
-                                                 text="Секретный вопрос"))
+                                                 text="Секретный вопрос"),
+                       token, appointment, day_off)
 
 
 def _url(route: Route, b: OtherClinic) -> str:
@@ -124,7 +153,9 @@ def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outs
     api = APIClient()
     api.force_authenticate(owner)
     secrets = (clinic_b.clinic.name, clinic_b.patient.last_name, clinic_b.day.note,
-               "Секретный вопрос", clinic_b.telegram.key)
+               "Секретный вопрос", clinic_b.telegram.key, clinic_b.token.name,
+               clinic_b.token.prefix, "Секретов Доктор", "Секретная услуга",
+               "Секретный отпуск")
     for route in PROJECT_ROUTES:
         client.force_login(owner)  # the walk includes the logout URL
         api.force_login(owner)
@@ -151,6 +182,12 @@ def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outs
     assert Message.objects.filter(conversation=clinic_b.conversation).count() == 1
     assert QuickReply.objects.filter(clinic=clinic_b.clinic, title="Секретный ответ").exists()
     assert not clinic_b.clinic.setting_changes.exclude(changed_by=outsider).exists()
+    clinic_b.token.refresh_from_db()
+    clinic_b.appointment.refresh_from_db()
+    assert clinic_b.token.is_active
+    assert clinic_b.appointment.status == "booked"
+    assert clinic_b.appointment.doctor.name == "Секретов Доктор"
+    assert DoctorScheduleException.objects.filter(pk=clinic_b.day_off.pk).exists()
 
 
 def test_switching_to_a_clinic_one_is_not_a_member_of_is_refused(client, owner, clinic_b):
@@ -228,4 +265,4 @@ def test_the_api_creates_patients_with_normalised_phones(administrator, clinic):
     assert Patient.objects.get(clinic=clinic).phone == "+79165554433"
     bad = api.post(reverse("api:patient-list"), {"first_name": "Олег", "phone": "555"},
                    format="json")
-    assert bad.status_code == 400 and "phone" in bad.json()
+    assert bad.status_code == 400 and "phone" in bad.json()["errors"]
