@@ -121,8 +121,9 @@ class ResponseStandardsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["first_reply_minutes", "promise_minutes", "promise_text",
-                  "max_live_dialogues", "name_style", "emoji_limit", "stop_words"]
+        fields = ["first_reply_minutes", "reply_minutes", "promise_minutes", "promise_text",
+                  "reassign_on_breach", "timer_sweep_seconds", "max_live_dialogues",
+                  "name_style", "emoji_limit", "stop_words"]
 
     def __init__(self, *args: Any, instance: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, instance=instance, **kwargs)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 
 from clinic.models import Clinic, ConsentTopic, Patient
@@ -15,20 +15,23 @@ from inbox.models import (
     Conversation,
     ConversationStatus,
     Message,
+    Notification,
     QuickReply,
 )
 from scheduling.models import Appointment, AppointmentStatus
 
 PAGE_SIZE = 30
-LIST_FILTERS = ("open", "mine", "unassigned", "resolved")
+LIST_FILTERS = ("open", "mine", "unassigned", "waiting", "overdue", "resolved")
 
 
-def _filter_q(name: str, user: object) -> Q:
+def _filter_q(name: str, user: object, now: datetime) -> Q:
     active = ~Q(status=ConversationStatus.RESOLVED)
     return {
         "open": active,
         "mine": active & Q(assignee=user),
         "unassigned": active & Q(assignee__isnull=True),
+        "waiting": active & Q(reply_due_at__isnull=False),
+        "overdue": active & Q(reply_due_at__lte=now),
         "resolved": Q(status=ConversationStatus.RESOLVED),
     }[name]
 
@@ -93,37 +96,55 @@ class ListPage:
 
 
 def _cursor(conversation: Conversation) -> str:
-    return f"{conversation.last_message_at.isoformat()}_{conversation.pk}"
+    due = conversation.reply_due_at.isoformat() if conversation.reply_due_at else "-"
+    return f"{due}_{conversation.last_message_at.isoformat()}_{conversation.pk}"
 
 
-def conversation_page(*, clinic: Clinic, user: object, filter: str = "open", channel: str = "",
-                      search: str = "", cursor: str = "") -> ListPage:
-    """One page of the inbox list, most recent first, by keyset (never OFFSET)."""
+def _after(cursor: str, *, urgent: bool) -> Q | None:
+    """The rows after the cursor's row in list order; None for a cursor we did not make."""
+    try:
+        due_text, at_text, pk_text = cursor.split("_")
+        due = None if due_text == "-" else datetime.fromisoformat(due_text)
+        at, pk = datetime.fromisoformat(at_text), int(pk_text)
+    except ValueError:
+        return None
+    recent_after = Q(last_message_at__lt=at) | Q(last_message_at=at, pk__lt=pk)
+    if not urgent:
+        return recent_after
+    if due is None:  # among the conversations that wait for nothing, listed last
+        return Q(reply_due_at__isnull=True) & recent_after
+    return (Q(reply_due_at__gt=due) | Q(reply_due_at=due) & recent_after
+            | Q(reply_due_at__isnull=True))
+
+
+def conversation_page(*, clinic: Clinic, user: object, now: datetime, filter: str = "open",
+                      channel: str = "", search: str = "", cursor: str = "") -> ListPage:
+    """One page of the inbox list by keyset (never OFFSET). Active conversations in urgency
+    order: overdue first, then the soonest due, then the most recent; resolved ones by recency.
+    """
+    filter = filter if filter in LIST_FILTERS else "open"
+    urgent = filter != "resolved"
+    order: tuple = ("-last_message_at", "-id")
+    if urgent:
+        order = (F("reply_due_at").asc(nulls_last=True), *order)
     conversations = (conversation_list(clinic=clinic)
-                     .filter(_filter_q(filter if filter in LIST_FILTERS else "open", user),
-                             last_message_at__isnull=False)
-                     .order_by("-last_message_at", "-id"))
+                     .filter(_filter_q(filter, user, now), last_message_at__isnull=False)
+                     .order_by(*order))
     if channel:
         conversations = conversations.filter(channel__kind=channel)
     if search.strip():
         conversations = conversations.filter(
             _search_q(search, vendor=connections[conversations.db].vendor))
-    if cursor:
-        stamp, _, last_id = cursor.rpartition("_")
-        try:
-            at, pk = datetime.fromisoformat(stamp), int(last_id)
-        except ValueError:
-            at, pk = None, 0
-        if at is not None:
-            conversations = conversations.filter(
-                Q(last_message_at__lt=at) | Q(last_message_at=at, pk__lt=pk))
+    after = _after(cursor, urgent=urgent) if cursor else None
+    if after is not None:
+        conversations = conversations.filter(after)
     rows = list(conversations[:PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return ListPage(rows, _cursor(rows[-1]) if more else "")
 
 
-def conversation_counts(*, clinic: Clinic, user: object) -> dict[str, int]:
+def conversation_counts(*, clinic: Clinic, user: object, now: datetime) -> dict[str, int]:
     """Every filter's counter in one query.
 
     A scalar subquery per counter rather than one pass with FILTER: the active counters read
@@ -132,7 +153,7 @@ def conversation_counts(*, clinic: Clinic, user: object) -> dict[str, int]:
     """
     listed = Conversation.objects.filter(clinic=clinic, last_message_at__isnull=False)
     counters = {
-        name: Coalesce(Subquery(listed.filter(_filter_q(name, user)).order_by()
+        name: Coalesce(Subquery(listed.filter(_filter_q(name, user, now)).order_by()
                                 .values("clinic").annotate(n=Count("*")).values("n")), 0)
         for name in LIST_FILTERS}
     return Clinic.objects.filter(pk=clinic.pk).values(**counters).get()
@@ -175,3 +196,24 @@ def quick_reply_list(*, clinic: Clinic, search: str = "") -> QuerySet[QuickReply
     for word in search.split():
         replies = replies.filter(Q(title__icontains=word) | Q(text__icontains=word))
     return replies
+
+
+def notification_list(*, user: object, clinic: Clinic) -> QuerySet[Notification]:
+    return (Notification.objects.filter(user=user, clinic=clinic)
+            .select_related("conversation"))
+
+
+@dataclass(frozen=True)
+class Bell:
+    unread: int
+    newest_id: int | None
+    newest_text: str
+
+
+def notification_bell(*, user: object, clinic: Clinic) -> Bell:
+    """The unread count and the newest unread notice, in one query."""
+    unread = notification_list(user=user, clinic=clinic).filter(read_at__isnull=True)
+    newest = list(unread.annotate(total=Window(Count("*"))).values("id", "text", "total")[:1])
+    if not newest:
+        return Bell(0, None, "")
+    return Bell(newest[0]["total"], newest[0]["id"], newest[0]["text"])

@@ -6,6 +6,9 @@ app_name = "inbox"
 urlpatterns = [
     path("", views.index, name="index"),
     path("availability/", views.availability, name="availability"),
+    path("today/", views.today, name="today"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/bell/", views.bell, name="bell"),
     path("quick-replies/", views.quick_replies, name="quick-replies"),
     path("quick-replies/<int:reply_id>/", views.quick_replies, name="quick-reply-edit"),
     path("c/<int:conversation_id>/quick-replies/", views.quick_reply_search,

@@ -27,12 +27,15 @@ from inbox.models import (
     MessageKind,
     QuickReply,
 )
+from inbox.reports import today_report
 from inbox.selectors import (
     LIST_FILTERS,
     conversation_counts,
     conversation_list,
     conversation_page,
     message_list,
+    notification_bell,
+    notification_list,
     patient_panel,
     quick_reply_list,
 )
@@ -51,6 +54,7 @@ from inbox.services.inbound import (
     contact_patient_link,
     contact_patient_unlink,
 )
+from inbox.services.notifications import notifications_mark_read
 from inbox.services.outbound import (
     SendRefused,
     conversation_mark_read,
@@ -60,6 +64,7 @@ from inbox.services.outbound import (
     whatsapp_window_open,
 )
 from inbox.services.quick_replies import VARIABLES, quick_reply_save, text_fill
+from inbox.services.timers import no_reply_needed
 from scheduling.models import Appointment, Service
 from scheduling.selectors import doctor_list, free_slots, service_list
 from scheduling.services import (
@@ -76,18 +81,19 @@ BOOKING_TIMES_A_DAY = 8
 BOOKING_SHOWN_DAYS = 5
 FILTER_LABELS = dict(zip(LIST_FILTERS, (
     gettext_lazy("All open"), gettext_lazy("Mine"), gettext_lazy("Unassigned"),
-    gettext_lazy("Resolved")), strict=True))
+    gettext_lazy("Waiting"), gettext_lazy("Overdue"), gettext_lazy("Resolved")), strict=True))
 
 
 def _list_context(request: HttpRequest) -> dict:
     params = request.GET
     chosen = params.get("filter", "open")
-    page = conversation_page(clinic=request.clinic, user=request.user, filter=chosen,
+    now = clock.now()
+    page = conversation_page(clinic=request.clinic, user=request.user, now=now, filter=chosen,
                              channel=params.get("channel", ""), search=params.get("q", ""),
                              cursor=params.get("after", ""))
-    return {"page": page, "filter": chosen, "channel": params.get("channel", ""),
+    return {"page": page, "filter": chosen, "channel": params.get("channel", ""), "now": now,
             "q": params.get("q", ""), "counts": conversation_counts(clinic=request.clinic,
-                                                                     user=request.user),
+                                                                     user=request.user, now=now),
             "filters": FILTER_LABELS, "channel_kinds": ChannelKind.choices,
             "availabilities": Availability.choices}
 
@@ -118,7 +124,7 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     now = clock.now()
     whatsapp_closed = (conversation.channel.kind == ChannelKind.WHATSAPP
                        and not whatsapp_window_open(conversation=conversation, now=now))
-    return {**_messages_context(request, conversation),
+    return {**_messages_context(request, conversation), "now": now,
             "staff": clinic_staff_list(clinic=request.clinic),
             "panel": patient_panel(conversation=conversation, now=now),
             "consent_sources": ConsentSource.choices,
@@ -131,6 +137,8 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
 def thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
     conversation_mark_read(conversation=conversation)
+    notifications_mark_read(user=request.user, clinic=request.clinic,
+                            conversation=conversation, now=clock.now())
     context = _thread_context(request, conversation)
     if request.htmx and request.htmx.target == "thread":
         return render(request, "inbox/thread.html", context)
@@ -252,11 +260,15 @@ def assignment(request: HttpRequest, conversation_id: int, action: str) -> HttpR
             status = (ConversationStatus.RESOLVED if action == "resolve"
                       else ConversationStatus.OPEN)
             conversation_status_set(conversation=conversation, status=status, by=user, now=now)
+        elif action == "no-reply":
+            no_reply_needed(conversation=conversation, by=user, now=now,
+                            reason=request.POST.get("reason", "")[:200])
         else:
             raise Http404
     except AssignmentRefused as refused:
         messages.error(request, str(refused))
     if request.htmx:
+        conversation = _conversation(request, conversation_id)  # as the change left it
         return render(request, "inbox/thread.html", _thread_context(request, conversation))
     return redirect("inbox:thread", conversation_id=conversation.pk)
 
@@ -441,3 +453,33 @@ def booking_cancel(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if request.htmx:
         return render(request, "inbox/thread.html", _thread_context(request, conversation))
     return redirect("inbox:thread", conversation_id=conversation.pk)
+
+
+@clinic_view()
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The bell's page: overdue replies for me; POST marks them all read."""
+    if request.method == "POST":
+        notifications_mark_read(user=request.user, clinic=request.clinic, now=clock.now())
+        return redirect("inbox:notifications")
+    return render(request, "inbox/notifications.html", {
+        "notifications": notification_list(user=request.user, clinic=request.clinic)[:100]})
+
+
+@clinic_view()
+def bell(request: HttpRequest) -> HttpResponse:
+    """Polled by every page: the unread count, and the newest notice for the browser's own."""
+    return render(request, "inbox/bell.html", {
+        "bell": notification_bell(user=request.user, clinic=request.clinic)})
+
+
+@clinic_view()
+def today(request: HttpRequest) -> HttpResponse:
+    """Today's response figures: the clinic's, and each administrator's (managers see all,
+    an administrator their own)."""
+    report = today_report(clinic=request.clinic, now=clock.now())
+    staff = {m.user_id: m.user for m in clinic_staff_list(clinic=request.clinic)}
+    people = [(staff[user_id], figures) for user_id, figures in report.people.items()
+              if user_id in staff and (request.membership.has_role(Role.MANAGER)
+                                       or user_id == request.user.pk)]
+    people.sort(key=lambda row: row[0].get_full_name() or row[0].username)
+    return render(request, "inbox/today.html", {"report": report, "people": people})

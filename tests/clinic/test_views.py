@@ -97,7 +97,8 @@ def test_the_owner_adds_and_removes_a_holiday(client, owner, clinic):
 def test_the_owner_changes_response_standards_and_sees_the_history(client, owner, clinic):
     client.force_login(owner)
     response = client.post(reverse("clinic:settings-standards"), {
-        "first_reply_minutes": 3, "promise_minutes": 15, "max_live_dialogues": 2,
+        "first_reply_minutes": 3, "reply_minutes": 5, "promise_minutes": 15,
+        "timer_sweep_seconds": 30, "max_live_dialogues": 2,
         "promise_text": "Уточню у врача и вернусь через 15 минут.",
         "name_style": "name_patronymic", "emoji_limit": 1, "stop_words": "Ок\nне знаю\n\nок"})
     assert response.status_code == 302

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from clinic import clock
 from clinic.models import Patient
 from inbox.models import ContactIdentity, Conversation, Message
 from inbox.selectors import PAGE_SIZE, _messages_matching, _search_q, conversation_page
@@ -26,7 +27,7 @@ def _conversation(channel, n, when, *bodies, name="", phone=""):
 
 
 def _found(clinic, user, search, **kwargs):
-    page = conversation_page(clinic=clinic, user=user, search=search, **kwargs)
+    page = conversation_page(clinic=clinic, user=user, search=search, now=clock.now(), **kwargs)
     return [c.contact.display_name for c in page.conversations]
 
 
