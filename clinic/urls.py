@@ -11,6 +11,7 @@ from inbox import webchat, webhooks
 from inbox.api import ConversationViewSet
 from inbox.urls import channel_urls
 from scheduling import api as scheduling_api
+from scheduling import import_views
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -31,6 +32,10 @@ settings_urls = (
              name="settings-day-delete"),
         path("standards/", views.settings_standards, name="settings-standards"),
         path("history/", views.settings_history, name="settings-history"),
+        path("import/", import_views.import_page, name="settings-import"),
+        path("import/confirm/", import_views.import_confirm, name="settings-import-confirm"),
+        path("import/sample/<str:kind>.csv", import_views.import_sample,
+             name="settings-import-sample"),
         path("api/", views.settings_api, name="settings-api"),
         path("api/<int:token_id>/revoke/", views.settings_api_revoke,
              name="settings-api-revoke"),

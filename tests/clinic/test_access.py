@@ -25,7 +25,7 @@ from tests.scheduling.factories import (
 )
 
 # Parameters that name no object, so the page may answer (about one's own clinic).
-NOT_AN_OBJECT = {"channels:add"}
+NOT_AN_OBJECT = {"channels:add", "clinic:settings-import-sample"}
 # URLs anyone may open without signing in.
 PUBLIC = {"login", "healthz", "set_language", "admin:login"}
 
@@ -75,6 +75,7 @@ OTHER_CLINIC_KWARGS = {
     "api:conversation-detail": lambda b: {"pk": b.conversation.pk},
     "api:conversation-messages": lambda b: {"pk": b.conversation.pk},
     "channels:add": lambda b: {"kind": "telegram"},  # a form for one's own clinic
+    "clinic:settings-import-sample": lambda b: {"kind": "patients"},  # a sample file
     "inbox:thread": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:quick-reply-edit": lambda b: {"reply_id": b.reply.pk},
     "inbox:quick-reply-search": lambda b: {"conversation_id": b.conversation.pk},
