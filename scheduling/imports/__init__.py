@@ -7,7 +7,7 @@ Files
     Windows-1251 (Russian Excel's "CSV"); the delimiter (`;`, `,` or tab) is the one the header
     uses. Blank rows are skipped. Line numbers are the file's lines (the header is line 1).
 
-Kinds (the columns are in `kinds.py`; the owner page lists them and offers sample files)
+Kinds (the columns are in `kinds/`; the owner page lists them and offers sample files)
     doctors       matched by name: created, or updated (specialties, active, weekly hours).
     services      matched by name: created (duration and price needed), or updated; a price
                   is "5000" or a range "5000-8000"; doctors by name.
