@@ -425,7 +425,7 @@ def test_the_command_imports_a_file_and_exits_1_on_any_problem_writing_nothing(
                    "Пломба,30,abc,\n", encoding="utf-8")
     # manage.py exits with the CommandError's return code (run_from_argv would also close the
     # test's database connection, so the command is called in-process).
-    with pytest.raises(CommandError, match="1 problems: nothing was imported.") as error:
+    with pytest.raises(CommandError, match="Problems found: 1. Nothing was imported.") as error:
         call_command("import_csv", "--clinic", str(clinic.pk), "--doctors", str(good),
                      "--services", str(bad))
     assert error.value.returncode == 1

@@ -119,19 +119,19 @@ class AppointmentImporter(Importer):
                 "doctor_id", "patient_id", "start", "pk")}
         self.lines: dict[int, int] = {}  # appointment id -> the line that created it
 
-    def _one(self, row: Row, key: str, found: dict[str, list[T]], noun: str) -> T | None:
+    def _one(self, row: Row, key: str, found: dict[str, list[T]], *, empty: Promise,
+             unknown: Promise) -> T | None:
+        """The one doctor or service the cell names; `unknown` takes %(name)s."""
         text = one_line(row.get(key))
         if not text:
-            row.error(key, "required", _("Empty: which %(noun)s?") % {"noun": noun})
+            row.error(key, "required", empty)
             return None
         matches = found.get(name_key(text), [])
         if len(matches) > 1:
             row.error(key, "ambiguous", _("Several are named “%(name)s”.") % {"name": text})
             return None
         if not matches:
-            row.error(key, f"unknown_{key}",
-                      _("No %(noun)s named “%(name)s”: import it first, or check the "
-                        "spelling.") % {"noun": noun, "name": text})
+            row.error(key, f"unknown_{key}", unknown % {"name": text})
             return None
         return matches[0]
 
@@ -194,8 +194,14 @@ class AppointmentImporter(Importer):
 
     def row_import(self, row: Row) -> RowOutcome:
         patient = self._patient(row)
-        doctor = self._one(row, "doctor", self.doctors, str(_("doctor")))
-        service = self._one(row, "service", self.services, str(_("service")))
+        doctor = self._one(
+            row, "doctor", self.doctors, empty=_("Which doctor? The cell is empty."),
+            unknown=_("No doctor named “%(name)s”: import doctors first, or check the "
+                      "spelling."))
+        service = self._one(
+            row, "service", self.services, empty=_("Which service? The cell is empty."),
+            unknown=_("No service named “%(name)s”: import services first, or check the "
+                      "spelling."))
         start = self._start(row)
         status = row.parse("status", status_parse) or AppointmentStatus.BOOKED
         when = start.astimezone(self.timezone).strftime("%d.%m.%Y %H:%M") if start else (
@@ -218,11 +224,12 @@ class AppointmentImporter(Importer):
         if status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED) and start < self.now:
             row.error("status" if row.has("status") else self._when_column(row), "past_live",
                       _("This visit is in the past: its status is completed, no-show or "
-                        "cancelled, not %(status)s.") % {"status": AppointmentStatus(status).label})
+                        "cancelled, not %(status)s.")
+                      % {"status": str(AppointmentStatus(status).label).lower()})
         elif status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW) and end > self.now:
             row.error("status", "future_outcome",
                       _("This visit has not ended yet: it cannot be %(status)s.")
-                      % {"status": AppointmentStatus(status).label})
+                      % {"status": str(AppointmentStatus(status).label).lower()})
         if row.issues:
             return row.failed(label)
         if status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):

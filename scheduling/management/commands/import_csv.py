@@ -60,7 +60,7 @@ class Command(BaseCommand):
                             dry_run=options["dry_run"])
         self._print(report, verbosity=options["verbosity"])
         if not report.ok:
-            raise CommandError(str(_("%(count)d problems: nothing was imported.")
+            raise CommandError(str(_("Problems found: %(count)d. Nothing was imported.")
                                    % {"count": report.issue_count}))
         if report.dry_run:
             self.stdout.write(str(_("Dry run: no problems found, nothing was written.")))
