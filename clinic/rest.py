@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import is_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -71,14 +72,22 @@ class ClinicAutoSchema(AutoSchema):
             return False
         return super()._is_list_view(serializer)
 
+    def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:
+        # An id restricted to digits by `lookup_value_regex` is an integer, not a string.
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"] == {"type": "string", "pattern": r"^\d+$"}:
+                parameter["schema"] = {"type": "integer", "minimum": 0}
+        return parameters
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
         codes = ["401", "403"]
+        # A body, or query parameters validated by a serializer, can be refused.
         if self.method in ("POST", "PUT", "PATCH") or any(
-                p.location == "query" for p in self.get_override_parameters()
-                if hasattr(p, "location")):
+                is_serializer(p) for p in self.get_override_parameters()):
             codes.append("400")
         if "{" in self.path or self._is_list_view():  # an unknown id, or a stale cursor
             codes.append("404")
