@@ -29,8 +29,9 @@ def database_drop(name: str) -> None:
             sql.Identifier(name)))
 
 
-def django_on(database_url: str, var_dir: str) -> None:
-    """Migrate the database (in a subprocess) and set Django up on it in this process."""
+def django_on(database_url: str, var_dir: str, redis_url: str = "") -> None:
+    """Migrate the database (in a subprocess) and set Django up on it in this process
+    (with Celery's broker on `redis_url`, or none)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "DATABASE_URL": database_url,
@@ -40,7 +41,7 @@ def django_on(database_url: str, var_dir: str) -> None:
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": var_dir,
-        "REDIS_URL": "",
+        "REDIS_URL": redis_url,
     }
     subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env={**os.environ, **env}, check=True)
