@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("availability/", views.availability, name="availability"),
     path("today/", views.today, name="today"),
+    path("live/", views.live, name="live"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/bell/", views.bell, name="bell"),
     path("quick-replies/", views.quick_replies, name="quick-replies"),

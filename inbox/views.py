@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -54,6 +54,7 @@ from inbox.services.inbound import (
     contact_patient_link,
     contact_patient_unlink,
 )
+from inbox.services.live import inbox_version
 from inbox.services.notifications import notifications_mark_read
 from inbox.services.outbound import (
     SendRefused,
@@ -483,3 +484,12 @@ def today(request: HttpRequest) -> HttpResponse:
                                        or user_id == request.user.pk)]
     people.sort(key=lambda row: row[0].get_full_name() or row[0].username)
     return render(request, "inbox/today.html", {"report": report, "people": people})
+
+
+@clinic_view()
+def live(request: HttpRequest) -> JsonResponse:
+    """Polled every 2 s by each open inbox: the clinic's version, a cache read. The page
+    fetches its list and thread again only when the version moved."""
+    response = JsonResponse({"v": inbox_version(request.clinic.pk)})
+    response["Cache-Control"] = "no-store"
+    return response

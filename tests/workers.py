@@ -76,3 +76,8 @@ def wait_for(predicate: Callable[[], bool], seconds: float = 30) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def queued_tasks(callbacks: list) -> list:
+    """The after-commit callbacks that queue Celery work (not the live inbox's version bump)."""
+    return [c for c in callbacks if not c.__qualname__.startswith("inbox_changed.")]

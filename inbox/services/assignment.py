@@ -20,6 +20,7 @@ from inbox.models import (
     Message,
     MessageKind,
 )
+from inbox.services.live import inbox_changed
 from inbox.services.timers import timer_dismiss
 
 LIVE_STATUSES = (ConversationStatus.OPEN, ConversationStatus.PENDING)
@@ -43,6 +44,7 @@ def availability_change(*, membership: Membership, availability: str) -> None:
 
 
 def _system(conversation: Conversation, text: str, now: datetime, author: object) -> None:
+    inbox_changed(conversation.clinic_id)
     Message.objects.create(conversation=conversation, channel_id=conversation.channel_id,
                            direction=Direction.OUT, kind=MessageKind.SYSTEM, body=text,
                            author=author, status=DeliveryStatus.SENT, created_at=now)

@@ -34,6 +34,7 @@ from inbox.models import (
     MessageKind,
     MessageRevision,
 )
+from inbox.services.live import inbox_changed
 from inbox.services.timers import timer_start_for_patient
 
 logger = logging.getLogger(__name__)
@@ -335,10 +336,12 @@ def inbound_events_store(*, channel: Channel, events: list[Event], now: datetime
     hot path, and the race is rare.)
     """
     try:
-        return _store_all(channel, events, now)
+        result = _store_all(channel, events, now)
     except IntegrityError:
         logger.info("webhook for channel %s raced a twin delivery; storing again", channel.pk)
-        return _store_all(channel, events, now)
+        result = _store_all(channel, events, now)
+    inbox_changed(channel.clinic_id)
+    return result
 
 
 def _store_all(channel: Channel, events: list[Event], now: datetime) -> StoreResult:
@@ -362,6 +365,7 @@ def contact_patient_link(*, contact: ContactIdentity, patient: Patient) -> None:
     if patient.clinic_id != contact.clinic_id:
         raise ValueError("a contact can only be linked to a patient of its own clinic")
     with transaction.atomic():
+        inbox_changed(contact.clinic_id)
         contact.patient = patient
         contact.save(update_fields=["patient"])
         contact.suggested_patients.clear()
@@ -381,6 +385,7 @@ def contact_patient_create(*, contact: ContactIdentity) -> Patient:
 def contact_patient_unlink(*, contact: ContactIdentity) -> None:
     """The link was wrong: the contact and its conversation belong to nobody again."""
     with transaction.atomic():
+        inbox_changed(contact.clinic_id)
         contact.patient = None
         contact.save(update_fields=["patient"])
         Conversation.objects.filter(contact=contact).update(patient=None)

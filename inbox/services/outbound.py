@@ -31,6 +31,7 @@ from inbox.models import (
     MessageKind,
 )
 from inbox.services.inbound import message_preview, status_apply
+from inbox.services.live import inbox_changed
 from inbox.services.media import SAFE_NAME
 from inbox.services.timers import clinic_replied
 
@@ -118,6 +119,7 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
         if not automatic:  # an automatic greeting or a reminder does not answer the patient
             clinic_replied(conversation=conversation, message=message, now=now)
         _deliver_after_commit(message.pk)
+        inbox_changed(conversation.clinic_id)
     return message
 
 
@@ -170,6 +172,14 @@ def message_deliver(*, message_id: int, now: datetime) -> DeliveryResult:
         return DeliveryResult()
     message = Message.objects.select_related("channel", "conversation__contact").get(
         pk=message_id)
+    try:
+        return _deliver_claimed(message, now)
+    finally:
+        inbox_changed(message.channel.clinic_id)  # the tick moved, whichever way
+
+
+def _deliver_claimed(message: Message, now: datetime) -> DeliveryResult:
+    message_id = message.pk
     mine = Message.objects.filter(pk=message_id, status=DeliveryStatus.SENDING, claimed_at=now)
     try:
         outbound = _outbound(message)
@@ -259,6 +269,7 @@ def note_add(*, conversation: Conversation, author: object, text: str, now: date
     if not text:
         raise SendRefused(_("The note is empty."))
     # A note has no delivery: "sent" only keeps it out of the outbox.
+    inbox_changed(conversation.clinic_id)
     return Message.objects.create(
         conversation=conversation, channel=conversation.channel, direction=Direction.OUT,
         kind=MessageKind.NOTE, body=text, author=author, status=DeliveryStatus.SENT,
@@ -269,6 +280,7 @@ def conversation_mark_read(*, conversation: Conversation) -> None:
     if conversation.unread_count:
         Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
         conversation.unread_count = 0
+        inbox_changed(conversation.clinic_id)
 
 
 def message_retry(*, message: Message, now: datetime) -> bool:
@@ -279,4 +291,5 @@ def message_retry(*, message: Message, now: datetime) -> bool:
                                       next_attempt_at=None, error_code="", error_text="")
     if retried:
         _deliver_after_commit(message.pk)
+        inbox_changed(message.channel.clinic_id)
     return bool(retried)

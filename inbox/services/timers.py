@@ -32,6 +32,7 @@ from inbox.models import (
     ResponseTimer,
     TimerKind,
 )
+from inbox.services.live import inbox_changed
 
 SWEEP_BATCH = 500
 _WAITING_CLEARED = {"waiting_since": None, "reply_due_at": None, "waiting_rule": ""}
@@ -184,6 +185,7 @@ def timer_breach(*, timer_id: int, now: datetime) -> bool:
             "clinic", "conversation__contact", "conversation__patient",
             "assignee_at_breach").get(pk=timer_id)
         _notify(timer, now)
+        inbox_changed(timer.clinic_id)
     if timer.clinic.reassign_on_breach:
         from inbox.services.assignment import conversation_reassign_overdue
 

@@ -10,6 +10,7 @@ from inbox.services.outbound import (
     message_send,
     outbox_sweep,
 )
+from tests.workers import queued_tasks
 
 
 def send(conversation, administrator, now, text="Здравствуйте, Мария! Чем помочь?", **kwargs):
@@ -22,7 +23,7 @@ def test_a_reply_is_written_as_queued_and_handed_to_celery_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         message = send(telegram_conversation, administrator, now)
     assert message.status == "queued" and message.direction == "out"
-    assert len(callbacks) == 1
+    assert len(queued_tasks(callbacks)) == 1
 
 
 def test_delivery_sends_once_and_records_the_provider_id(
@@ -179,7 +180,7 @@ def test_the_api_lists_the_thread_and_sends_a_reply(telegram_conversation, admin
         response = api.post(base + "messages/", {"text": "Добрый день! Чем помочь?"},
                             format="json")
     assert response.status_code == 201 and response.json()["status"] == "queued"
-    assert len(callbacks) == 1
+    assert len(queued_tasks(callbacks)) == 1
     thread = api.get(base + "messages/").json()["results"]
     assert [m["body"] for m in thread] == ["Добрый день! Чем помочь?"]
     assert api.post(base + "messages/", {"text": ""}, format="json").status_code == 409
