@@ -121,15 +121,20 @@ def _messages_context(request: HttpRequest, conversation: Conversation) -> dict:
             "timezone": ZoneInfo(request.clinic.timezone)}
 
 
+def _panel_context(request: HttpRequest, conversation: Conversation) -> dict:
+    """What the patient panel beside the thread needs."""
+    return {"conversation": conversation,
+            "panel": patient_panel(conversation=conversation, now=clock.now()),
+            "consent_sources": ConsentSource.choices,
+            "services": service_list(clinic=request.clinic)}
+
+
 def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     now = clock.now()
     whatsapp_closed = (conversation.channel.kind == ChannelKind.WHATSAPP
                        and not whatsapp_window_open(conversation=conversation, now=now))
-    return {**_messages_context(request, conversation), "now": now,
-            "staff": clinic_staff_list(clinic=request.clinic),
-            "panel": patient_panel(conversation=conversation, now=now),
-            "consent_sources": ConsentSource.choices,
-            "services": service_list(clinic=request.clinic),
+    return {**_messages_context(request, conversation), **_panel_context(request, conversation),
+            "now": now, "staff": clinic_staff_list(clinic=request.clinic),
             "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
 
@@ -433,8 +438,9 @@ def booking_book(request: HttpRequest, conversation_id: int) -> HttpResponse:
     except BookingError as refused:
         context = _slots_context(request, conversation, service)
         return render(request, "inbox/booking_slots.html", {**context, "error": refused.message})
+    conversation = _conversation(request, conversation_id)  # the booking may have linked it
     return render(request, "inbox/booking_done.html", {
-        "conversation": conversation, "appointment": appointment,
+        **_panel_context(request, conversation), "appointment": appointment,
         "confirmation": confirmation_text(appointment=appointment)})
 
 

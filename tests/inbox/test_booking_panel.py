@@ -53,6 +53,9 @@ def test_booking_from_the_chat_links_patient_and_conversation_and_fills_the_repl
     assert 'id="composer-text"' in body and "hx-swap-oob" in body
     assert "Мария" in body
     assert "Не ешьте за 2 часа до визита." in body and "Тверская" in body
+    # The panel is drawn again: the new patient card, with the visit among the upcoming ones.
+    assert 'id="patient-panel"' in body and "Not linked to a patient card" not in body
+    assert "Not this patient" in body and "30 November, 11:15" in body
     # The same slot again: refused, with what is free instead.
     again = client.post(reverse("inbox:booking-book", args=[conversation.pk]),
                         {"service": service.pk, "doctor": doctor.pk, "start": start})
