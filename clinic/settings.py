@@ -301,6 +301,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids from the resource ("doctors", "doctors_list"), not "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # The interactive docs' assets come from drf-spectacular-sidecar: no CDN under our CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -411,7 +411,7 @@ class SlotViewSet(viewsets.ViewSet):
 
     list_answers_one_object = True  # {"results": [...]}, for the schema
 
-    @extend_schema(operation_id="v1_slots_list", parameters=[SlotQuery], responses={
+    @extend_schema(operation_id="slots_list", parameters=[SlotQuery], responses={
         200: SlotListSerializer, 400: ValidationErrorSerializer})
     def list(self, request: Request) -> Response:
         """The earliest free slots for a service (optionally one doctor) over local dates

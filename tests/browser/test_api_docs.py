@@ -43,7 +43,7 @@ def test_an_owner_makes_a_token_and_tries_the_api_in_the_docs(olga, live_server,
     scheme.locator("button.authorize").click()
     page.locator(".modal-ux button.btn-done").first.click()
 
-    operation = page.locator("#operations-doctors-v1_doctors_list")
+    operation = page.locator("#operations-doctors-doctors_list")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
