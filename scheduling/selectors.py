@@ -261,6 +261,218 @@ def free_slots(
     return [slot for _, (_, _, slot) in zip(range(limit), merged, strict=False)]
 
 
+# --- The calendar -------------------------------------------------------------------------------
+
+CALENDAR_DEFAULT_HOURS = (9, 18)
+"""The visible part of a day when nobody works and nothing is booked."""
+
+
+@dataclass(frozen=True)
+class CalendarSpan:
+    """A doctor's (or the clinic's) working interval within one column, local times."""
+
+    start: datetime
+    end: datetime
+    top: float = 0.0  # per cent of the visible day
+    height: float = 0.0
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """An appointment placed in a column: where (per cent of the visible day) and which lane."""
+
+    appointment: Appointment
+    start: datetime  # local, clinic timezone
+    end: datetime
+    top: float
+    height: float
+    lane: int
+    lanes: int
+
+
+@dataclass(frozen=True)
+class CalendarColumn:
+    day: date
+    doctor: Doctor | None  # None: the whole clinic's day
+    working: list[CalendarSpan]
+    entries: list[CalendarEntry]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """One screen of the calendar.
+
+    A time grid (`columns`): a day with a column per doctor, or one doctor's week with a column
+    per day. Or, for the whole clinic's week, a table (`rows`): per doctor, a cell per day.
+    """
+
+    timezone: ZoneInfo
+    days: list[date]
+    doctor: Doctor | None
+    doctors: list[Doctor]  # active ones, for the filter and the booking form
+    columns: list[CalendarColumn]
+    rows: list[tuple[Doctor, list[CalendarColumn]]]
+    first_minute: int  # the visible part of every column, minutes after local midnight
+    last_minute: int
+    hours: list[tuple[int, float]]  # (hour, per cent from the top) for the time axis
+
+
+def _day_window(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return (datetime.combine(day, datetime.min.time(), tzinfo=tz),
+            datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz))
+
+
+def _minute_of(moment: datetime, day: date) -> int:
+    """Wall-clock minutes after the local midnight of `day` (1440 for the next midnight)."""
+    return (moment.date() - day).days * 1440 + moment.hour * 60 + moment.minute
+
+
+def _clip(start: datetime, end: datetime, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    day_start, day_end = _day_window(day, tz)
+    return max(start.astimezone(tz), day_start), min(end.astimezone(tz), day_end)
+
+
+def _lanes(items: list[tuple[datetime, datetime, Appointment]]) -> list[tuple[int, int]]:
+    """Side-by-side lanes for overlapping appointments: (lane, lanes in its overlap group)."""
+    result: list[tuple[int, int]] = []
+    group: list[int] = []  # indexes into result of the current overlap group
+    lane_ends: list[datetime] = []
+    group_end: datetime | None = None
+    for start, end, _appointment in items:
+        if group_end is not None and start >= group_end:
+            for i in group:
+                result[i] = (result[i][0], len(lane_ends))
+            group, lane_ends, group_end = [], [], None
+        lane = next((n for n, lane_end in enumerate(lane_ends) if lane_end <= start), None)
+        if lane is None:
+            lane = len(lane_ends)
+            lane_ends.append(end)
+        else:
+            lane_ends[lane] = end
+        group.append(len(result))
+        result.append((lane, 0))
+        group_end = end if group_end is None else max(group_end, end)
+    for i in group:
+        result[i] = (result[i][0], len(lane_ends))
+    return result
+
+
+def calendar_build(
+    *, clinic: Clinic, start_date: date, end_date: date, doctor: Doctor | None = None,
+    by_doctor: bool, include_cancelled: bool = True,
+) -> Calendar:
+    """The calendar for local dates [start_date, end_date] in the clinic's timezone.
+
+    `by_doctor`: a column per doctor for a single day (every active doctor, plus any inactive
+    one with appointments shown; or just `doctor`). Otherwise a column per day with `doctor`'s
+    appointments and hours, or, without a doctor, a row per doctor with a cell per day. Four
+    queries whatever the number of doctors and appointments.
+    """
+    tz = ZoneInfo(clinic.timezone)
+    days = _dates(start_date, end_date)
+    active = list(doctor_list(clinic=clinic))
+    range_start, range_end = _day_window(start_date, tz)[0], _day_window(end_date, tz)[1]
+    appointments = appointment_list(clinic=clinic, start=range_start, end=range_end,
+                                    doctor=doctor)
+    if not include_cancelled:
+        appointments = appointments.exclude(status=AppointmentStatus.CANCELLED)
+    appointments = list(appointments.order_by("start", "end", "id"))
+
+    by_id = {d.pk: d for d in active}
+    if doctor is not None:
+        doctor = by_id.get(doctor.pk, doctor)  # the one with its schedule loaded
+        shown = [doctor]
+    else:
+        extra = {a.doctor_id: a.doctor for a in appointments if a.doctor_id not in by_id}
+        shown = active + sorted(extra.values(), key=lambda d: (d.name, d.pk))
+    calendar = _calendar(clinic=clinic, doctor_ids=[d.pk for d in shown], start_date=start_date,
+                         end_date=end_date)
+
+    def cell(for_doctor: Doctor, day: date) -> tuple[list[CalendarSpan], list[Appointment]]:
+        spans = [CalendarSpan(*_clip(s, e, day, tz))
+                 for s, e in _doctor_spans(for_doctor, calendar, [day])]
+        day_start, day_end = _day_window(day, tz)
+        own = [a for a in appointments if a.doctor_id == for_doctor.pk
+               and a.start < day_end and a.end > day_start]
+        return spans, own
+
+    if not by_doctor and doctor is None:  # the whole clinic's week: a table, no time grid
+        rows = []
+        for d in shown:
+            cells = []
+            for day in days:
+                spans, own = cell(d, day)
+                cells.append(CalendarColumn(day, d, spans, [
+                    CalendarEntry(a, *_clip(a.start, a.end, day, tz), 0, 0, 0, 1) for a in own]))
+            rows.append((d, cells))
+        return Calendar(tz, days, None, active, [], rows, 0, 0, [])
+
+    cells = [(start_date, d, *cell(d, start_date)) for d in shown] if by_doctor else [
+        (day, doctor, *cell(doctor, day)) for day in days]
+
+    # The visible window: whole hours around every working span and appointment shown.
+    minutes = [(_minute_of(s.start, day), _minute_of(s.end, day))
+               for day, _d, spans, _a in cells for s in spans]
+    minutes += [(_minute_of(s, day), _minute_of(e, day))
+                for day, _d, _s, own in cells for s, e in (_clip(a.start, a.end, day, tz)
+                                                           for a in own)]
+    if minutes:
+        first = min(s for s, _ in minutes) // 60 * 60
+        last = -(-max(e for _, e in minutes) // 60) * 60
+    else:
+        first, last = CALENDAR_DEFAULT_HOURS[0] * 60, CALENDAR_DEFAULT_HOURS[1] * 60
+    last = max(last, first + 60)
+    total = last - first
+
+    def place(start: datetime, end: datetime, day: date) -> tuple[float, float]:
+        top = (_minute_of(start, day) - first) / total * 100
+        return round(top, 3), round((_minute_of(end, day) - first) / total * 100 - top, 3)
+
+    columns = []
+    for day, d, spans, own in cells:
+        placed = [(*_clip(a.start, a.end, day, tz), a) for a in own]
+        entries = [CalendarEntry(a, s, e, *place(s, e, day), lane, lanes)
+                   for (s, e, a), (lane, lanes) in zip(placed, _lanes(placed), strict=True)]
+        columns.append(CalendarColumn(day, d, [CalendarSpan(s.start, s.end, *place(
+            s.start, s.end, day)) for s in spans], entries))
+    hours = [(m // 60, round((m - first) / total * 100, 3)) for m in range(first, last + 1, 60)]
+    return Calendar(tz, days, doctor, active, columns, [], first, last, hours)
+
+
+def appointment_get(*, clinic: Clinic, pk: int) -> Appointment | None:
+    """One of the clinic's appointments with what its detail shows, or None."""
+    return (Appointment.objects.filter(clinic=clinic, pk=pk)
+            .select_related("patient", "doctor", "service", "created_by").first())
+
+
+def patient_appointment_list(*, appointment: Appointment, now: datetime,
+                             limit: int = 5) -> list[Appointment]:
+    """The patient's other live visits from now on, for the appointment's detail."""
+    return list(Appointment.objects.filter(
+        clinic_id=appointment.clinic_id, patient_id=appointment.patient_id, end__gt=now,
+        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED],
+    ).exclude(pk=appointment.pk).select_related("doctor", "service").order_by("start")[:limit])
+
+
+def service_search(*, clinic: Clinic, search: str = "", active_only: bool = True) -> list[Service]:
+    """The clinic's services whose name, category or doctor contains every word of `search`.
+
+    Matched in Python with case folding: SQLite folds only ASCII, and a clinic has at most a
+    few hundred services. Two queries.
+    """
+    services = list(service_list(clinic=clinic, active_only=active_only)
+                    .order_by("category", "name", "id"))
+    words = search.casefold().split()
+    if not words:
+        return services
+
+    def haystack(service: Service) -> str:
+        doctors = " ".join(d.name for d in service.doctors.all())
+        return f"{service.name} {service.category} {doctors}".casefold()
+
+    return [s for s in services if all(word in haystack(s) for word in words)]
+
+
 def appointment_search(
     *, clinic: Clinic, start: datetime | None = None, end: datetime | None = None,
     doctor_id: int | None = None, patient_id: int | None = None, status: str = "",

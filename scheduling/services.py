@@ -212,6 +212,36 @@ def appointment_confirm(*, appointment: Appointment, via: str, now: datetime) ->
     return appointment
 
 
+OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+
+
+def appointment_outcome_set(*, appointment: Appointment, status: str,
+                            now: datetime) -> Appointment:
+    """Record how a visit went: completed or no-show, once it has started.
+
+    From booked or confirmed, or from the other outcome to correct a mistake; setting the same
+    outcome twice is a no-op. A cancelled appointment has no outcome.
+    """
+    if status not in OUTCOMES:
+        raise ValueError(f"an outcome is completed or no_show, got {status!r}")
+    if appointment.status == status:
+        return appointment
+    if appointment.start > now:
+        raise BookingError("not_started", _("The visit has not started yet."))
+    allowed = [AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, *OUTCOMES]
+    if appointment.status not in allowed:
+        _require_live(appointment)
+    updated = Appointment.objects.filter(pk=appointment.pk, status__in=allowed).update(
+        status=status)
+    if not updated:
+        appointment.refresh_from_db()
+        if appointment.status != status:
+            _require_live(appointment)
+        return appointment
+    appointment.status = status
+    return appointment
+
+
 def doctor_create(*, clinic: Clinic, name: str, specialties: list[str] | None = None,
                   active: bool = True, weekly_hours: list | None = None) -> Doctor:
     """A doctor with a weekly schedule (the default template unless `weekly_hours` is given)."""

@@ -50,3 +50,41 @@
     }
   });
 })();
+
+// "Prices" in the composer: a service's price sentence goes into the reply at the cursor (the
+// reply keeps its greeting and question); the list comes from scheduling's price search.
+(() => {
+  const popover = () => document.querySelector("[data-price-popover]");
+
+  document.addEventListener("toggle", (event) => {
+    if (event.target.matches && event.target.matches("[data-price-popover]") && event.target.open) {
+      document.getElementById("price-q")?.focus();
+    }
+  }, true);  // "toggle" does not bubble
+
+  document.addEventListener("click", (event) => {
+    const choice = event.target.closest("[data-insert-price]");
+    if (!choice) return;
+    const text = document.getElementById("composer-text");
+    const sentence = choice.dataset.insertPrice;
+    const start = text.selectionStart ?? text.value.length;
+    const before = text.value.slice(0, start);
+    const after = text.value.slice(text.selectionEnd ?? start);
+    const lead = before && !/\s$/.test(before) ? " " : "";
+    const tail = after && !/^\s/.test(after) ? " " : "";
+    text.value = before + lead + sentence + tail + after;
+    const caret = (before + lead + sentence).length;
+    const details = popover();
+    if (details) details.open = false;
+    document.getElementById("price-results")?.replaceChildren();
+    const search = document.getElementById("price-q");
+    if (search) search.value = "";
+    text.focus();
+    text.setSelectionRange(caret, caret);
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const details = popover();
+    if (event.key === "Escape" && details && details.open) details.open = false;
+  });
+})();
