@@ -182,6 +182,26 @@ def test_the_calendar_takes_the_same_number_of_queries_for_many_doctors_and_appo
         page()
 
 
+def test_the_detail_and_the_booking_form_take_the_same_number_of_queries_for_a_busy_clinic(
+        signed_in, clinic, doctor, service, patient, django_assert_max_num_queries):
+    booked = appointment(doctor, service, patient, at("10:00"))
+    detail = reverse("scheduling:appointment", args=[booked.pk])
+    form = {"service": service.pk, "date": "2026-11-25"}
+    with django_assert_max_num_queries(8) as detail_few:  # the fragments have no page layout
+        signed_in.get(detail, **HTMX)
+    with django_assert_max_num_queries(14) as form_few:
+        signed_in.get(NEW, form, **HTMX)
+    for k in range(1, 8):
+        appointment(doctor, service, patient, at("10:00", WEDNESDAY + timedelta(days=k)))
+        other = DoctorFactory(clinic=clinic)
+        service.doctors.add(other)
+        appointment(other, service, PatientFactory(clinic=clinic), at("09:00"))
+    with django_assert_max_num_queries(len(detail_few.captured_queries)):
+        signed_in.get(detail, **HTMX)
+    with django_assert_max_num_queries(len(form_few.captured_queries)):
+        signed_in.get(NEW, form, **HTMX)
+
+
 def test_a_doctor_of_another_clinic_is_not_found(signed_in, other_clinic):
     foreign = DoctorFactory(clinic=other_clinic)
     assert signed_in.get(CALENDAR, {"doctor": foreign.pk}).status_code == 404
