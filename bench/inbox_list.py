@@ -261,10 +261,12 @@ def build(rng: random.Random, conversations: int, messages: int, open_total: int
             if clinic is clinics[0]:
                 unassigned += assignee == "\\N"
                 mine += assignee == str(me.pk)
+            waiting = rng.random() < 0.3  # the patient wrote last: a reply is due
         else:
             last_at = NOW - timedelta(minutes=rng.uniform(60 * 24, 60 * 24 * 730))
             status = "resolved"
             assignee = str(rng.choice(staff[clinic.pk])) if rng.random() < 0.9 else "\\N"
+            waiting = False
         count = counts[index]
         conversation_id += 1
         at = last_at - timedelta(minutes=20 * count)
@@ -279,7 +281,9 @@ def build(rng: random.Random, conversations: int, messages: int, open_total: int
         conversation_lines.append("\t".join([
             str(clinic.pk), str(channel.pk), str(contact_id), patient, status, assignee,
             _stamp(last_at), _stamp(last_at), body[:200], str(rng.randrange(3) if is_open else 0),
-            now_s]))
+            now_s, _stamp(last_at) if waiting else "\\N",
+            _stamp(last_at + timedelta(minutes=5)) if waiting else "\\N",
+            "first_reply" if waiting else ""]))
 
     with connection.cursor() as django_cursor:
         conn = django_cursor.connection
@@ -295,7 +299,8 @@ def build(rng: random.Random, conversations: int, messages: int, open_total: int
         _copy(conn, "inbox_conversation", [
             "clinic_id", "channel_id", "contact_id", "patient_id", "status", "assignee_id",
             "last_message_at", "last_patient_message_at", "last_message_preview",
-            "unread_count", "created_at"], conversation_lines)
+            "unread_count", "created_at", "waiting_since", "reply_due_at", "waiting_rule"],
+            conversation_lines)
         del contact_lines, conversation_lines, patient_lines
         _copy(conn, "inbox_message", [
             "conversation_id", "channel_id", "direction", "kind", "body", "attachments",
@@ -435,6 +440,8 @@ def main() -> int:
             Page("all open", {"filter": "open"}, LIST_TARGET_MS),
             Page("mine", {"filter": "mine"}, LIST_TARGET_MS),
             Page("unassigned", {"filter": "unassigned"}, LIST_TARGET_MS),
+            Page("waiting", {"filter": "waiting"}, LIST_TARGET_MS),
+            Page("overdue", {"filter": "overdue"}, LIST_TARGET_MS),
             Page("resolved", {"filter": "resolved"}, LIST_TARGET_MS),
             Page("search 'чистку'", {"filter": "open", "q": "чистку"}, SEARCH_TARGET_MS),
             Page("search 'имплантом'", {"filter": "open", "q": "имплантом"}, SEARCH_TARGET_MS),
