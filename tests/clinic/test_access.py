@@ -104,6 +104,11 @@ OTHER_CLINIC_KWARGS = {
     "api:appointment-move": lambda b: {"pk": b.appointment.pk},
     "api:appointment-cancel": lambda b: {"pk": b.appointment.pk},
     "api:appointment-confirm": lambda b: {"pk": b.appointment.pk},
+    "scheduling:appointment": lambda b: {"appointment_id": b.appointment.pk},
+    "scheduling:appointment-move": lambda b: {"appointment_id": b.appointment.pk},
+    "scheduling:appointment-cancel": lambda b: {"appointment_id": b.appointment.pk},
+    "scheduling:appointment-confirm": lambda b: {"appointment_id": b.appointment.pk},
+    "scheduling:appointment-outcome": lambda b: {"appointment_id": b.appointment.pk},
 }
 
 
