@@ -1,5 +1,6 @@
 """Two administrators in two real Chromium windows: a WhatsApp patient appears in both, one takes
-the conversation and the other sees it taken, the reply's tick turns to delivered."""
+the conversation and the other sees it taken, the reply's tick turns to delivered; a manager
+reads it, and another clinic's conversation is a 404."""
 
 import threading
 import time
@@ -10,9 +11,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from clinic.management.commands.seed_demo import DEMO_BRANCH
 from clinic.models import Clinic
 from inbox.fake_providers import FakeProviders
-from inbox.models import Channel, Message
+from inbox.models import Channel, ContactIdentity, Conversation, Message
 from tests.browser.test_login import CHROMIUM_ARGS
 from tests.conftest import ROUND_THE_CLOCK
 from tests.inbox import payloads
@@ -68,6 +70,12 @@ def test_one_takes_the_other_sees_it_and_the_tick_turns_delivered(
                            phone_number_id=payloads.WA_PHONE_ID, access_token="EAAtest",
                            app_secret="whatsapp-app-secret", verify_token="verify-me")
     channel_key = Channel.objects.get(kind="whatsapp").key
+    branch = Clinic.objects.get(name=DEMO_BRANCH)  # the manager works only in the main clinic
+    branch_channel = Channel.objects.create(clinic=branch, kind="telegram", name="@branch",
+                                            bot_token="2:demo")
+    elsewhere = Conversation.objects.create(
+        clinic=branch, channel=branch_channel, contact=ContactIdentity.objects.create(
+            clinic=branch, channel=branch_channel, external_id="77", display_name="Чужой"))
     hook = f"{live_server.url}/hooks/whatsapp/{channel_key}/"
 
     def whatsapp_posts(value: dict) -> None:
@@ -111,6 +119,13 @@ def test_one_takes_the_other_sees_it_and_the_tick_turns_delivered(
             wamid, "delivered", timestamp=str(int(time.time())))]))
         anna.locator(".bubble.out .tick-delivered").wait_for(timeout=LIVE_MS)
         irina.locator(".bubble.out .tick-delivered").wait_for(timeout=LIVE_MS)
+
+        # A manager reads the conversation; another clinic's conversation is not there at all.
+        manager = _sign_in(browser, live_server.url, "manager")
+        manager.locator("[data-row]", has_text="Мария").click()
+        manager.get_by_text("Мария, чистка стоит от 4500 до 6500 ₽. Записать вас?").wait_for()
+        response = manager.goto(f"{live_server.url}/inbox/c/{elsewhere.pk}/")
+        assert response.status == 404
         browser.close()
     sent = fake.sent("whatsapp")[0].json
     assert sent["text"]["body"] == "Мария, чистка стоит от 4500 до 6500 ₽. Записать вас?"
