@@ -6,11 +6,13 @@ fetch the list or the thread only when it moved. The cache is Redis in productio
 cache without it, both shared by web and worker processes.
 """
 
+import logging
 import time
 
 from django.core.cache import cache
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
 TIMEOUT = 24 * 3600
 
 
@@ -18,10 +20,24 @@ def _key(clinic_id: int) -> str:
     return f"inbox-version:{clinic_id}"
 
 
+def _announce(clinic_id: int) -> None:
+    try:
+        cache.set(_key(clinic_id), time.time_ns(), TIMEOUT)
+    except Exception:  # noqa: BLE001 — Redis is down: inboxes fall back to their slow poll
+        logger.warning("could not announce an inbox change of clinic %s", clinic_id,
+                       exc_info=True)
+
+
 def inbox_changed(clinic_id: int) -> None:
-    """Announce a change once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: cache.set(_key(clinic_id), time.time_ns(), TIMEOUT))
+    """Announce a change once the current transaction commits (at once outside one). A cache
+    outage never fails the change itself: a webhook is stored and answered all the same."""
+    transaction.on_commit(lambda: _announce(clinic_id))
 
 
 def inbox_version(clinic_id: int) -> int:
-    return cache.get(_key(clinic_id)) or 0
+    try:
+        return cache.get(_key(clinic_id)) or 0
+    except Exception:  # noqa: BLE001 — Redis is down: "no news", the slow poll still runs
+        logger.warning("could not read the inbox version of clinic %s", clinic_id,
+                       exc_info=True)
+        return 0

@@ -28,7 +28,7 @@ def test_the_inbox_fits_a_laptop_and_a_tablet_and_works_by_keyboard(chromium_pat
             display_name=f"Пациентка с очень длинным именем и фамилией номер {n}")
         conversation = Conversation.objects.create(
             clinic=clinic, channel=channel, contact=contact, last_message_at=now,
-            last_message_preview="Добрый день! " * 20)
+            last_message_preview=("Добрый день! " * 20)[:200])
         Message.objects.create(conversation=conversation, channel=channel, direction="in",
                                body="Добрый день! " * 60, status="received", created_at=now)
 
