@@ -48,9 +48,8 @@ PHONE_CHARACTERS = frozenset("0123456789+-() ")
 PHONE_MIN_DIGITS = 4
 
 
-def _who_q(search: str) -> Q:
-    """The inbox search, part one: who is writing (name or phone). Part two, `_said_q`, is what
-    was written; a conversation matching either is found.
+def _search_q(search: str, *, vendor: str) -> Q:
+    """The inbox search: who is writing (name or phone), or what was written.
 
     A conversation matches when every word is in the contact's name or the patient's last or
     first name (case-insensitive, anywhere in the name), or is 4+ digits of their phone; when
@@ -75,11 +74,8 @@ def _who_q(search: str) -> Q:
     phone = "".join(ch for ch in search if ch.isdigit())
     if len(words) > 1 and len(phone) >= PHONE_MIN_DIGITS and set(search) <= PHONE_CHARACTERS:
         who |= Q(contact__phone__contains=phone) | Q(patient__phone__contains=phone)
-    return who
-
-
-def _said_q(search: str, *, vendor: str) -> Exists:
-    return Exists(_messages_matching(search, vendor=vendor).filter(conversation=OuterRef("pk")))
+    return who | Exists(_messages_matching(search, vendor=vendor).filter(
+        conversation=OuterRef("pk")))
 
 
 def _messages_matching(search: str, *, vendor: str) -> QuerySet[Message]:
@@ -121,15 +117,6 @@ def _after(cursor: str, *, urgent: bool) -> Q | None:
             | Q(reply_due_at__isnull=True))
 
 
-def _list_order(conversation: Conversation, *, urgent: bool) -> tuple:
-    """The list's ORDER BY as a Python key (for merging the two halves of a search)."""
-    recent = (-conversation.last_message_at.timestamp(), -conversation.pk)
-    if not urgent:
-        return recent
-    due = conversation.reply_due_at
-    return (due is None, due.timestamp() if due else 0.0, *recent)
-
-
 def conversation_page(*, clinic: Clinic, user: object, now: datetime, filter: str = "open",
                       channel: str = "", search: str = "", cursor: str = "") -> ListPage:
     """One page of the inbox list by keyset (never OFFSET). Active conversations in urgency
@@ -145,21 +132,13 @@ def conversation_page(*, clinic: Clinic, user: object, now: datetime, filter: st
                      .order_by(*order))
     if channel:
         conversations = conversations.filter(channel__kind=channel)
+    if search.strip():
+        conversations = conversations.filter(
+            _search_q(search, vendor=connections[conversations.db].vendor))
     after = _after(cursor, urgent=urgent) if cursor else None
     if after is not None:
         conversations = conversations.filter(after)
-    if not search.strip():
-        rows = list(conversations[:PAGE_SIZE + 1])
-    else:
-        # Who wrote, and what was written, as two queries rather than one with OR: each gets
-        # its own plan. With OR, Postgres collects every message matching a common word before
-        # it can order the page; alone, the text query can walk the list in order and stop.
-        vendor = connections[conversations.db].vendor
-        found = {c.pk: c for query in (conversations.filter(_who_q(search)),
-                                       conversations.filter(_said_q(search, vendor=vendor)))
-                 for c in query[:PAGE_SIZE + 1]}
-        rows = sorted(found.values(), key=lambda c: _list_order(c, urgent=urgent))
-        rows = rows[:PAGE_SIZE + 1]
+    rows = list(conversations[:PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return ListPage(rows, _cursor(rows[-1]) if more else "")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from clinic import clock
 from clinic.models import Patient
 from inbox.models import ContactIdentity, Conversation, Message
-from inbox.selectors import PAGE_SIZE, _messages_matching, _said_q, conversation_page
+from inbox.selectors import PAGE_SIZE, _messages_matching, _search_q, conversation_page
 from tests.inbox.factories import TelegramChannelFactory
 
 
@@ -69,7 +69,7 @@ def test_text_search_off_postgres_falls_back_to_substrings(channel, now):
 
     def found(search):
         conversations = Conversation.objects.filter(clinic=channel.clinic).filter(
-            _said_q(search, vendor="sqlite"))
+            _search_q(search, vendor="sqlite"))
         return [c.contact.display_name for c in conversations.select_related("contact")]
 
     assert found("чистк") == ["Чистка"]
