@@ -120,8 +120,8 @@ def timer_meet(*, conversation: Conversation, message: Message, now: datetime) -
     """A clinic reply to the patient meets the open timer, also after its breach (the final
     answer time is recorded). A second promise does not answer the first one."""
     with transaction.atomic():
-        timer = (ResponseTimer.objects.select_for_update().filter(OPEN_TIMER,
-                                                                  conversation=conversation)
+        timer = (ResponseTimer.objects.select_for_update(of=("self",))
+                 .filter(OPEN_TIMER, conversation=conversation)
                  .select_related("clinic").first())
         if timer is None or (timer.kind == TimerKind.PROMISE
                              and message.kind == MessageKind.PROMISE):
