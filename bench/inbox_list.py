@@ -333,6 +333,7 @@ class Figures:
     sql: list[float]
     queries: int
     rows: int
+    slowest: tuple[float, str]  # the page's costliest SELECT: its median ms and its start
 
 
 def measure(client: Any, page: Page, requests: int) -> Figures:
@@ -363,7 +364,16 @@ def measure(client: Any, page: Page, requests: int) -> Figures:
                     raw_cursor.execute(statement)  # no parameters: '%' is not a placeholder
                     raw_cursor.fetchall()
                 bare.append((time.perf_counter() - started) * 1000)
-    return Figures(page, sorted(view), sorted(bare), len(executed), rows)
+            each = []
+            for statement in selects:
+                times = []
+                for _ in range(min(requests, 20)):
+                    started = time.perf_counter()
+                    raw_cursor.execute(statement)
+                    raw_cursor.fetchall()
+                    times.append((time.perf_counter() - started) * 1000)
+                each.append((percentile(sorted(times), 0.5), " ".join(statement.split())[:90]))
+    return Figures(page, sorted(view), sorted(bare), len(executed), rows, max(each))
 
 
 def page_sql(client: Any, params: dict[str, str]) -> str:
@@ -480,6 +490,7 @@ def main() -> int:
                   f"{str(figures.queries) + '/≤' + str(QUERY_BUDGET):>8} "
                   f"{percentile(figures.sql, 0.5):>11.1f}ms "
                   f"{percentile(figures.sql, 0.95):>5.1f}ms {'' if ok else ' MISSED'}")
+            print(f"{'':32} slowest SELECT {figures.slowest[0]:.1f}ms: {figures.slowest[1]}")
         print()
         print("plan of 'all open' (page query):")
         for line in list_plan:

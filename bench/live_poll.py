@@ -110,12 +110,19 @@ class Browser(threading.Thread):
         self.port, self.cookie, self.naive, self.stop = port, cookie, naive, stop
         self.timings, self.lock = timings, lock
 
-    def get(self, conn: http.client.HTTPConnection, path: str, kind: str,
-            headers: dict | None = None) -> bytes:
+    def get(self, path: str, kind: str, headers: dict | None = None) -> bytes:
         started = time.perf_counter()
-        conn.request("GET", path, headers={"Cookie": self.cookie, **(headers or {})})
-        response = conn.getresponse()
-        body = response.read()
+        for attempt in (1, 2):  # gunicorn closes a keep-alive connection idle for 2 s
+            try:
+                self.conn.request("GET", path, headers={"Cookie": self.cookie, **(headers or {})})
+                response = self.conn.getresponse()
+                body = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt == 2:
+                    raise
         with self.lock:
             self.timings[kind].append(time.perf_counter() - started)
             if response.status != 200:
@@ -123,17 +130,17 @@ class Browser(threading.Thread):
         return body
 
     def run(self) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         htmx = {"HX-Request": "true", "HX-Target": "conversation-list"}
         version = None
         time.sleep(2 * (hash(self.cookie) % 1000) / 1000)  # browsers do not poll in step
         while not self.stop.is_set():
             if self.naive:
-                self.get(conn, "/inbox/?filter=open", "list", htmx)
+                self.get("/inbox/?filter=open", "list", htmx)
             else:
-                now = self.get(conn, "/inbox/live/", "live")
+                now = self.get("/inbox/live/", "live")
                 if version is not None and now != version:
-                    self.get(conn, "/inbox/?filter=open", "list", htmx)
+                    self.get("/inbox/?filter=open", "list", htmx)
                 version = now
             self.stop.wait(2)
 
