@@ -148,8 +148,9 @@ def conversation_counts(*, clinic: Clinic, user: object, now: datetime) -> dict[
     """Every filter's counter in one query.
 
     A scalar subquery per counter rather than one pass with FILTER: the active counters read
-    the small partial index ``conversation_active_recent`` and "resolved" counts the index
-    ``conversation_clinic_status`` alone, instead of visiting every row of the clinic.
+    the small partial index ``conversation_active_counts`` (index-only on Postgres) and
+    "resolved" counts the index ``conversation_clinic_status`` alone, instead of visiting every
+    row of the clinic.
     """
     listed = Conversation.objects.filter(clinic=clinic, last_message_at__isnull=False)
     counters = {
