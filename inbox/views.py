@@ -46,6 +46,7 @@ from inbox.services.assignment import (
     conversation_take,
     conversation_transfer,
     conversation_unassign,
+    no_reply_needed,
 )
 from inbox.services.booking import confirmation_text, conversation_book
 from inbox.services.channels import channel_save, telegram_webhook_register
@@ -65,7 +66,6 @@ from inbox.services.outbound import (
     whatsapp_window_open,
 )
 from inbox.services.quick_replies import VARIABLES, quick_reply_save, text_fill
-from inbox.services.timers import no_reply_needed
 from scheduling.models import Appointment, Service
 from scheduling.selectors import doctor_list, free_slots, service_list
 from scheduling.services import (

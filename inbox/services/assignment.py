@@ -102,6 +102,19 @@ def conversation_status_set(*, conversation: Conversation, status: str, by: obje
     conversation.status = status
 
 
+def no_reply_needed(*, conversation: Conversation, by: object, reason: str,
+                    now: datetime) -> bool:
+    """The administrator decides the patient's last message needs no answer ("Спасибо!"): the
+    wait ends without a message, recorded with the reason."""
+    reason = " ".join(reason.split()) or _("No reply needed")
+    with transaction.atomic():
+        if not timer_dismiss(conversation=conversation, by=by, reason=reason, now=now):
+            return False
+        _system(conversation, _("%(name)s: no reply needed — %(reason)s")
+                % {"name": _name(by), "reason": reason}, now, by)
+    return True
+
+
 def _live_dialogues() -> Count:
     assigned = "user__assigned_conversations"
     return Count(assigned, filter=Q(**{f"{assigned}__status__in": LIVE_STATUSES,

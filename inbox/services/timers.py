@@ -24,8 +24,6 @@ from clinic.selectors import clinic_hours
 from inbox.models import (
     OPEN_TIMER,
     Conversation,
-    DeliveryStatus,
-    Direction,
     Message,
     MessageKind,
     Notification,
@@ -151,22 +149,6 @@ def timer_dismiss(*, conversation: Conversation, by: object, reason: str,
         if ended:
             Conversation.objects.filter(pk=conversation.pk).update(**_WAITING_CLEARED)
     return bool(ended)
-
-
-def no_reply_needed(*, conversation: Conversation, by: object, reason: str,
-                    now: datetime) -> bool:
-    """The administrator decides the patient's last message needs no answer ("Спасибо!")."""
-    reason = " ".join(reason.split()) or _("No reply needed")
-    with transaction.atomic():
-        if not timer_dismiss(conversation=conversation, by=by, reason=reason, now=now):
-            return False
-        name = by.get_full_name() or by.username
-        Message.objects.create(
-            conversation=conversation, channel_id=conversation.channel_id,
-            direction=Direction.OUT, kind=MessageKind.SYSTEM, author=by,
-            status=DeliveryStatus.SENT, created_at=now,
-            body=_("%(name)s: no reply needed — %(reason)s") % {"name": name, "reason": reason})
-    return True
 
 
 def timer_breach(*, timer_id: int, now: datetime) -> bool:

@@ -11,11 +11,11 @@ from django.db import connection
 from clinic.models import Availability
 from inbox.channels.base import InboundMessage, Sender
 from inbox.models import Conversation, Message, Notification, ResponseTimer
-from inbox.services.assignment import conversation_status_set
+from inbox.services.assignment import conversation_status_set, no_reply_needed
 from inbox.services.auto_replies import out_of_hours_reply
 from inbox.services.inbound import inbound_events_store
 from inbox.services.outbound import message_send, note_add
-from inbox.services.timers import no_reply_needed, timer_breach, timers_sweep
+from inbox.services.timers import timer_breach, timers_sweep
 from tests.clinic.factories import MembershipFactory
 from tests.inbox.factories import TelegramChannelFactory
 
