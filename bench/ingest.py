@@ -71,7 +71,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from scratch_db import database_drop, database_recreate, percentile
+from scratch_db import database_drop, database_recreate, free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -223,12 +223,6 @@ def hooks_build(channels: Channels, *, count: int, senders: int, duplicates: int
 
 
 # --- processes, database ------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
 
 def redis_usable() -> bool:
     try:

@@ -38,6 +38,7 @@ from scratch_db import (  # noqa: E402
     database_drop,
     database_recreate,
     django_on,
+    free_port,
     percentile,
 )
 
@@ -79,12 +80,6 @@ def populate(browsers: int) -> tuple[int, list[str]]:
         cookies.append(f"{settings.SESSION_COOKIE_NAME}="
                        f"{client.cookies[settings.SESSION_COOKIE_NAME].value}")
     return clinic.pk, cookies
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -3,6 +3,7 @@ with Django set up on it in the benchmark's own process."""
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,13 @@ def django_on(database_url: str, var_dir: str, redis_url: str = "") -> None:
     import django
 
     django.setup()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
