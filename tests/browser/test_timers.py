@@ -1,16 +1,15 @@
 """The reply clock in real Chromium: it counts down, turns amber, then red and "overdue"."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from clinic.models import Clinic
 from inbox.models import Channel, ContactIdentity, Conversation, ResponseTimer
 from inbox.services.live import inbox_changed
+from tests.browser import beside_playwright
 from tests.browser.test_login import CHROMIUM_ARGS
 from tests.conftest import ROUND_THE_CLOCK
 
@@ -28,12 +27,6 @@ def _waiting(clinic: Clinic, channel: Channel, name: str, due_in: timedelta) -> 
     ResponseTimer.objects.create(clinic=clinic, conversation=conversation, kind="first_reply",
                                  started_at=now, due_at=now + due_in)
     return conversation
-
-
-def _announce_a_change(clinic: Clinic) -> None:
-    """What every real change does after commit: the open inboxes fetch their list again."""
-    inbox_changed(clinic.pk)
-    connection.close()
 
 
 def test_the_clock_turns_amber_then_red_and_the_overdue_filter_finds_it(chromium_path,
@@ -72,9 +65,7 @@ def test_the_clock_turns_amber_then_red_and_the_overdue_filter_finds_it(chromium
         assert "просрочено" in urgent.inner_text()
         assert "countdown-ok" in calm.get_attribute("class")
         # ...and the next change anywhere in the clinic refreshes the list within 2 s.
-        announcer = threading.Thread(target=_announce_a_change, args=(clinic,))
-        announcer.start()
-        announcer.join()
+        beside_playwright(lambda: inbox_changed(clinic.pk))  # what every change does
         page.locator("li.conversation.overdue").wait_for(timeout=5_000)
         overdue = page.locator("[data-row]", has_text="Ольга")
 

@@ -2,19 +2,18 @@
 the conversation and the other sees it taken, the reply's tick turns to delivered; a manager
 reads it, and another clinic's conversation is a 404."""
 
-import threading
 import time
 
 import httpx
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 
 from clinic.management.commands.seed_demo import DEMO_BRANCH
 from clinic.models import Clinic
 from inbox.fake_providers import FakeProviders
 from inbox.models import Channel, ContactIdentity, Conversation, Message
+from tests.browser import beside_playwright
 from tests.browser.test_login import CHROMIUM_ARGS
 from tests.conftest import ROUND_THE_CLOCK
 from tests.inbox import payloads
@@ -29,22 +28,6 @@ def fake(settings):
     with FakeProviders() as server:
         settings.WHATSAPP_API_BASE = server.base_url
         yield server
-
-
-def _in_thread(function):
-    """Django refuses database calls inside Playwright's event loop: run them beside it."""
-    result = {}
-
-    def run() -> None:
-        try:
-            result["value"] = function()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return result.get("value")
 
 
 def _sign_in(browser, url: str, username: str):
@@ -113,7 +96,7 @@ def test_one_takes_the_other_sees_it_and_the_tick_turns_delivered(
         composer.press("Control+Enter")
         assert wait_for(lambda: len(fake.sent("whatsapp")) == 1, 20), worker["output"][-2000:]
         anna.locator(".bubble.out .tick-sent").wait_for(timeout=8_000)
-        wamid = _in_thread(lambda: Message.objects.get(direction="out",
+        wamid = beside_playwright(lambda: Message.objects.get(direction="out",
                                                        kind="text").provider_message_id)
         whatsapp_posts(payloads.wa_value(statuses=[payloads.wa_status(
             wamid, "delivered", timestamp=str(int(time.time())))]))
