@@ -1,0 +1,111 @@
+"""Spelling: pymorphy3's dictionary (OpenCorpora) as the gate, a shipped medical and dental
+vocabulary, the clinic's own words, and a short list of words dictionaries know but the
+standard counts as mistakes ("ихний", "придти")."""
+
+import re
+from functools import lru_cache
+
+from qa.checklist.lexicon import word_list
+from qa.checklist.text import CACHE_WORDS, Word, fold, lemmas, morph, words
+
+# Inflectional endings accepted after a vocabulary stem ("ортодонт" + "а", "имплант" + "ами").
+_ENDINGS = frozenset(
+    "а у ом е ы ов ам ами ах и ей ю ой ою ия ии ию ией иям иями иях ого ому ым ых ыми ий ая "
+    "ое ые ую ей".split())
+_URL = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\S+\.(?:ru|com|рф|net|org)\S*", re.IGNORECASE)
+_ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+
+
+def _in_vocabulary(low: str, extra: frozenset[str]) -> bool:
+    vocabulary = word_list("vocabulary")
+    if low in vocabulary or low in extra:
+        return True
+    for size in range(1, 5):
+        stem, ending = low[:-size], low[-size:]
+        if ending in _ENDINGS and (stem in vocabulary or stem in extra
+                                   or stem + "а" in vocabulary or stem + "а" in extra):
+            return True
+    return False
+
+
+@lru_cache(maxsize=CACHE_WORDS)
+def _known(low: str) -> bool:
+    if low in word_list("nonstandard"):
+        return False
+    if morph().word_is_known(low):
+        return True
+    # An inflected vocabulary word: pymorphy3 guesses its normal form by analogy.
+    return any(_in_vocabulary(fold(p.normal_form), frozenset()) for p in morph().parse(low))
+
+
+def is_known(low: str, extra: frozenset[str] = frozenset()) -> bool:
+    """Whether a folded word is spelled correctly. `extra` holds the clinic's folded words."""
+    if low in extra or _known(low) or _in_vocabulary(low, extra):
+        return True
+    if extra and not extra.isdisjoint(lemmas(low)):
+        return True
+    if "-" in low:
+        parts = [p for p in low.split("-") if p]
+        return bool(parts) and all(is_known(p, extra) for p in parts)
+    return False
+
+
+def _skip(word: Word) -> bool:
+    text = word.text
+    return (len(text) < 2 or not re.search(r"[а-яё]", word.low) or re.search(r"[a-z\d]", word.low)
+            is not None or (text.isupper() and len(text) <= 6))
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t\"«(—–-")
+    return not before or before[-1] in ".!?…\n:"
+
+
+def _proper_noun(word: Word) -> bool:
+    return any(g in str(p.tag) for p in morph().parse(word.low) for g in ("Surn", "Name", "Geox",
+                                                                           "Orgn", "Patr"))
+
+
+def mistakes(text: str, extra: frozenset[str] = frozenset()) -> list[Word]:
+    """The misspelled words of a text, in order."""
+    clean = _URL.sub(lambda m: " " * len(m.group()), text)
+    out = []
+    for word in words(clean):
+        if _skip(word) or is_known(word.low, extra):
+            continue
+        if (word.low not in word_list("nonstandard") and word.text[0].isupper()
+                and not _starts_sentence(clean, word.start) and _proper_noun(word)):
+            continue  # a surname or a place the dictionaries lack
+        out.append(word)
+    return out
+
+
+_VOWELS = frozenset("аеёиоуыэюя")
+
+
+def _edit_cost(word: str, candidate: str) -> int:
+    """How likely a typo: a vowel written for another (извените) is the commonest, then a letter
+    missed or added (здраствуйте), then two swapped, then any other letter."""
+    if len(word) == len(candidate):
+        diff = [(a, b) for a, b in zip(word, candidate, strict=True) if a != b]
+        if len(diff) == 1:
+            a, b = diff[0]
+            return 0 if a in _VOWELS and b in _VOWELS else 3
+        return 2
+    return 1
+
+
+@lru_cache(maxsize=4096)
+def suggestions(low: str, limit: int = 3) -> tuple[str, ...]:
+    """Known words one edit away (a letter missed, added, changed or two swapped), likeliest
+    first."""
+    splits = [(low[:i], low[i:]) for i in range(len(low) + 1)]
+    candidates = {a + b[1:] for a, b in splits if b}
+    candidates |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    candidates |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+    candidates |= {a + c + b for a, b in splits for c in _ALPHABET}
+    vocabulary = word_list("vocabulary")
+    known = [c for c in candidates if c != low and c not in word_list("nonstandard")
+             and (c in vocabulary or morph().word_is_known(c))]
+    known.sort(key=lambda c: (c[:1] != low[:1], _edit_cost(low, c), c))
+    return tuple(known[:limit])
