@@ -12,7 +12,7 @@ from clinic.hours import working_minutes_between
 from qa.checklist.dialogue import Verdict
 from qa.checklist.lexicon import lexicon, text_has
 from qa.checklist.names import diminutives, forms, is_name, mentions, mentions_pair
-from qa.checklist.reading import Reading, Reply
+from qa.checklist.reading import Reading, Reply, is_acknowledgement
 from qa.checklist.spelling import mistakes
 from qa.checklist.text import (
     Word,
@@ -20,6 +20,7 @@ from qa.checklist.text import (
     ends_with_question,
     fold,
     has_price,
+    lemmas,
     price_spans,
     sentences,
     words,
@@ -36,7 +37,10 @@ def verdict(result: str, evidence: list[int] | tuple[int, ...], why: str, **para
 
 
 def _minutes(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """5 -> "5", 4.5 -> "4:30", 15.02 -> "15:01": minutes, with seconds when there are any."""
+    seconds = round(value * 60)
+    whole, rest = divmod(seconds, 60)
+    return f"{whole}:{rest:02d}" if rest else str(whole)
 
 
 # 1–3: timing -----------------------------------------------------------------------------------
@@ -203,8 +207,7 @@ def ends_with_question_item(r: Reading) -> Verdict:
     if not r.replies:
         return verdict("fail", [], gettext_noop("The administrator never wrote."))
     exempt = farewells(r)
-    judged = [reply for k, reply in enumerate(r.replies)
-              if k not in exempt and not reply.only_promise]
+    judged = [reply for k, reply in enumerate(r.replies) if k not in exempt]
     failed = [reply for reply in judged if not ends_with_question(reply.text)]
     if failed:
         return verdict("fail", [reply.indexes[-1] for reply in failed],
@@ -246,7 +249,8 @@ def no_bare_price(r: Reading) -> Verdict:
 
 def _cost_questions(r: Reading) -> list[int]:
     return [i for i in range(len(r.messages))
-            if r.patient(i) and text_has("price_questions", r.messages[i].text)]
+            if r.patient(i) and text_has("price_questions", r.messages[i].text)
+            and not is_acknowledgement(r.messages[i].text)]  # "Спасибо за скидку"
 
 
 def price_given(r: Reading) -> Verdict:
@@ -281,7 +285,7 @@ def _ceremonial(ws: tuple[Word, ...]) -> bool:
 def _informs(sentence: tuple[str, tuple[Word, ...]]) -> bool:
     """A sentence that tells something: not a question, not ceremony."""
     text, ws = sentence
-    return not text.rstrip().endswith("?") and not _ceremonial(ws)
+    return not ends_with_question(text) and not _ceremonial(ws)
 
 
 def substantive(r: Reading) -> Reply | None:
@@ -304,15 +308,16 @@ def structure(r: Reading) -> Verdict:
     if reply is None:
         return verdict("fail", [], gettext_noop("No reply answered the request."))
     names = Names(r)
-    before = [x for x in r.replies if x.indexes[0] < reply.indexes[0]]
-    hello = greets(reply.words) or any(greets(x.words) for x in before)
-    known = bool(names.first or names.given)
-    named = not known or any(names.addressed(x.words, "first_name")
-                             for x in [*before, reply])
+    start = reply.indexes[0]
+    known = bool(names.first) or any(
+        is_name(w) for i in range(start) if r.patient(i) for w in words(r.messages[i].text))
+    hello = greets(reply.words) and (not known or names.addressed(reply.words, "first_name"))
     answer = any(_informs(s) for s in reply.sentences)
+    if answer and any(i < start for i in _cost_questions(r)) and not has_price(reply.text):
+        answer = False  # "the doctor will tell you the price" does not answer a cost question
     offer = reply.words in lexicon("offers")
     question = ends_with_question(reply.text)
-    missing = [label for ok, label in ((hello and named, "greeting by name"), (answer, "answer"),
+    missing = [label for ok, label in ((hello, "greeting by name"), (answer, "answer"),
                                        (offer, "offer"), (question, "question")) if not ok]
     if not missing:
         return verdict("pass", reply.indexes, gettext_noop(
@@ -343,6 +348,11 @@ def emoji_item(r: Reading) -> Verdict:
     return verdict("pass", [], gettext_noop("Emoji in moderation."))
 
 
+@lru_cache(maxsize=8192)
+def _spaced(text: str) -> str:
+    return f" {' '.join(w.low for w in words(text))} "
+
+
 @lru_cache(maxsize=256)
 def _stop_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((p, f" {' '.join(w.low for w in words(p))} ") for p in phrases if words(p))
@@ -350,7 +360,7 @@ def _stop_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def stop_word(text: str, phrases: tuple[str, ...]) -> str | None:
     """The first stop-word or phrase the text holds as whole words ("около" is not "ок")."""
-    low = f" {' '.join(w.low for w in words(text))} "
+    low = _spaced(text)
     return next((phrase for phrase, key in _stop_phrases(phrases) if key in low), None)
 
 
@@ -369,7 +379,10 @@ def stop_words(r: Reading) -> Verdict:
 
 def clinic_words(r: Reading) -> frozenset[str]:
     d = r.dialogue
-    out = {fold(w) for entry in r.rules.dictionary for w in entry.split()}
+    out = set()
+    for entry in r.rules.dictionary:
+        for part in entry.split():
+            out |= lemmas(fold(part))  # a word's forms are known by their normal forms
     for name in (d.patient_first_name, d.patient_last_name, d.admin_name):
         for part in (name or "").split():
             out |= forms(part, "Surn")
@@ -408,7 +421,7 @@ def request_messages(r: Reading) -> list[int]:
 def is_need_question(sentence: tuple[str, tuple[Word, ...]]) -> bool:
     """A question about the patient's need: not about dates, times, contacts or closing."""
     text, ws = sentence
-    if not text.rstrip().endswith("?"):
+    if not ends_with_question(text):
         return False
     for name in ("closing_questions", "address_questions", "time_questions"):
         if ws in lexicon(name):
@@ -416,18 +429,31 @@ def is_need_question(sentence: tuple[str, tuple[Word, ...]]) -> bool:
     return ws in lexicon("need_questions")
 
 
+def specific_request(r: Reading, request: list[int]) -> bool:
+    """Fully specific: a referral, a plan or an appointment defines it, or the patient says both
+    what they want and why ("Откололся кусочек зуба, хочу восстановить"). A complaint without a
+    request is not; neither is "на чистку" alone, nor a patient who asks where to start."""
+    texts = [r.messages[i].text for i in request]
+    if not texts or all(is_acknowledgement(t) for t in texts):
+        return True  # nothing was asked (the clinic wrote first and the patient agreed)
+    ws = tuple(w for t in texts for w in words(t))
+    if ws in lexicon("unsure_requests"):
+        return False
+    if ws in lexicon("specific_requests"):
+        return True
+    return ws in lexicon("requests") and ws in lexicon("reasons")
+
+
 def need_discovery(r: Reading) -> Verdict:
+    request = request_messages(r)
+    if specific_request(r, request):
+        return verdict("na", request,
+                       gettext_noop("The request was fully specific: no question was needed."))
     for reply in r.replies:
         for i, text in zip(reply.indexes, reply.texts, strict=True):
             if any(is_need_question(s) for s in sentences(text)):
                 return verdict("pass", [i],
                                gettext_noop("The administrator asked about the patient's need."))
-    request = request_messages(r)
-    ws = tuple(w for i in request for w in words(r.messages[i].text))
-    if ws in lexicon("specific_requests") or (ws in lexicon("visit_requests")
-                                              and ws in lexicon("reasons")):
-        return verdict("na", request,
-                       gettext_noop("The request was fully specific: no question was needed."))
     return verdict("fail", request,
                    gettext_noop("No clarifying question about the patient's need."))
 
@@ -452,22 +478,24 @@ def negativity_handled(r: Reading) -> Verdict:
                    gettext_noop("The reply to the dissatisfaction shows no empathy."))
 
 
+def about_visit(r: Reading) -> bool:
+    if r.dialogue.outcome.about_visit is not None:
+        return r.dialogue.outcome.about_visit
+    ws = tuple(w for i in request_messages(r) for w in words(r.messages[i].text))
+    return ws not in lexicon("non_visit")
+
+
 def result(r: Reading) -> Verdict:
     outcome = r.dialogue.outcome
     confirm = [i for reply in r.replies for i in reply.indexes
                if text_has("booking_confirmed", r.messages[i].text)]
     if outcome.booked:
         return verdict("pass", confirm[-1:], gettext_noop("The dialogue ended with a booking."))
+    if not about_visit(r):
+        return verdict("na", [], gettext_noop("The request was not about a visit."))
     if outcome.next_step and outcome.next_step.strip():
         return verdict("pass", confirm[-1:], gettext_noop("Next step agreed: {step}."),
                        step=outcome.next_step.strip())
-    if outcome.about_visit is False:
-        return verdict("na", [], gettext_noop("The request was not about a visit."))
-    if outcome.about_visit is None:
-        request = [i for i in range(len(r.messages)) if r.patient(i)]
-        ws = tuple(w for i in request for w in words(r.messages[i].text))
-        if ws in lexicon("non_visit"):
-            return verdict("na", [], gettext_noop("The request was not about a visit."))
     return verdict("fail", [], gettext_noop("No booking and no agreed next step."))
 
 

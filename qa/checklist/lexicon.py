@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from qa.checklist.text import Word, fold, lemmas, words
+from qa.checklist.text import Word, fold, lemmas, tags, words
 
 FOLDER = Path(__file__).parent / "lexicons"
 GAP = 3
+_FUNCTION_WORDS = frozenset({"NPRO", "PREP", "CONJ", "PRCL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,10 @@ def _token(raw: str) -> _Token:
         return _Token("prefix", raw[:-1])
     if raw.startswith("="):
         return _Token("exact", raw[1:])
-    # A phrase word stands for its own normal forms only when they are few: "вас" must not
-    # match every pronoun.
+    # Function words match as written: "вам" must not match "вы", nor "вас".
+    if all(_FUNCTION_WORDS & set(str(tag).replace(" ", ",").split(","))
+           for _, tag in tags(raw)):
+        return _Token("exact", raw)
     return _Token("lemma", raw, lemmas(raw))
 
 

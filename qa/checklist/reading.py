@@ -12,7 +12,7 @@ from functools import cached_property
 from clinic.hours import add_working_minutes
 from qa.checklist.dialogue import Dialogue, Message
 from qa.checklist.lexicon import lexicon, word_list
-from qa.checklist.text import Word, has_question, sentences, words
+from qa.checklist.text import Word, has_question, sentences, tags, words
 
 
 @dataclass(frozen=True)
@@ -68,19 +68,33 @@ class Promise:
         return self.answered_at is not None and self.answered_at <= self.due
 
 
+_POLITE_IMPERATIVES = frozenset({"извините", "простите", "извини", "прости"})
+
+
+def _asks_for_something(ws: tuple[Word, ...]) -> bool:
+    """An imperative ("запишите", "пришлите", "подскажите"): the patient wants an action."""
+    return any(w.low not in _POLITE_IMPERATIVES and any("impr" in tag for _, tag in tags(w.low))
+               for w in ws)
+
+
 def is_acknowledgement(text: str) -> bool:
-    """Only thanks, agreement or goodbye ("Спасибо", "Хорошо", "До свидания"): no question and
-    no word outside those phrases."""
+    """A message that needs no reply once the clinic has answered: no question, no request,
+    and either thanks or goodbye ("Нет, спасибо, сама напишу", "И вам!") or only a short
+    agreement or refusal ("Хорошо", "Да, подожду", "Не надо")."""
     if has_question(text):
         return False
     ws = words(text)
     if not ws:
+        return not any(c.isdigit() for c in text)  # a sticker or an emoji; "17:00" is an answer
+    if _asks_for_something(ws):
+        return False
+    if ws in lexicon("acknowledgements"):
         return True
     covered = set()
-    for match in lexicon("acknowledgements").find(ws):
+    for match in lexicon("agreements").find(ws):
         covered.update(range(match.start, match.end))
     fillers = word_list("fillers")
-    return all(i in covered or w.low in fillers for i, w in enumerate(ws))
+    return bool(covered) and all(i in covered or w.low in fillers for i, w in enumerate(ws))
 
 
 class Reading:
@@ -135,36 +149,44 @@ class Reading:
         promises: list[Promise] = []
         waiting: int | None = None
         pending: list[int] = []  # promises not yet followed by a reply
+        covered: int | None = None  # the first patient message sent while a promise was pending
         replied = False
+
+        def wait(start: int, answer: int | None) -> Wait:
+            first = not waits
+            minutes = self.rules.first_reply_minutes if first else self.rules.reply_minutes
+            at = self.messages[answer].at if answer is not None else None
+            return Wait(start, self._due(self.messages[start], minutes), answer, at, first)
+
         for i, m in enumerate(self.messages):
             if self.patient(i):
-                if pending or waiting is not None:
-                    continue  # covered by the promise's clock, or already waiting
-                if replied and is_acknowledgement(m.text):
-                    continue
-                waiting = i
+                if waiting is not None or (replied and is_acknowledgement(m.text)):
+                    continue  # already waiting (the due time never moves), or nothing to answer
+                if pending:
+                    covered = i if covered is None else covered
+                else:
+                    waiting = i
             elif self.admin(i):
                 if waiting is not None:
-                    first = not waits
-                    minutes = (self.rules.first_reply_minutes if first
-                               else self.rules.reply_minutes)
-                    waits.append(Wait(waiting, self._due(self.messages[waiting], minutes),
-                                      i, m.at, first))
+                    waits.append(wait(waiting, i))
                     waiting = None
                 replied = True
                 if m.kind == "promise":
                     pending.append(i)
-                else:
-                    for p in pending:
-                        promises.append(Promise(p, self._promise_due(p), i, m.at))
-                    pending = []
+                    continue
+                answered = [Promise(p, self._promise_due(p), i, m.at) for p in pending]
+                promises.extend(answered)
+                # Time covered by a kept promise is excepted; a broken one covers nothing.
+                if covered is not None and not all(p.kept for p in answered):
+                    waits.append(wait(covered, i))
+                pending, covered = [], None
+        if covered is not None:
+            waiting = covered if waiting is None else waiting
         if waiting is not None:
-            first = not waits
-            minutes = self.rules.first_reply_minutes if first else self.rules.reply_minutes
-            waits.append(Wait(waiting, self._due(self.messages[waiting], minutes),
-                              None, None, first))
+            waits.append(wait(waiting, None))
         promises.extend(Promise(p, self._promise_due(p), None, None) for p in pending)
         promises.sort(key=lambda p: p.index)
+        waits.sort(key=lambda w: w.start)
         return waits, promises
 
     def _promise_due(self, i: int) -> datetime:

@@ -66,6 +66,29 @@ def _proper_noun(word: Word) -> bool:
                                                                            "Orgn", "Patr"))
 
 
+def _distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, or limit + 1 once it exceeds limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _misspells_clinic_word(low: str, extra: frozenset[str]) -> bool:
+    """"Гвоздескому" when the clinic's dictionary has "Гвоздецкий": near, but not the same
+    (compared by normal forms, which pymorphy3 guesses for unknown words too)."""
+    return len(low) > 4 and any(
+        _distance(form, known, 2) <= 2 for form in lemmas(low) for known in extra
+        if len(known) > 4 and known[0] == form[0])
+
+
 def mistakes(text: str, extra: frozenset[str] = frozenset()) -> list[Word]:
     """The misspelled words of a text, in order."""
     clean = _URL.sub(lambda m: " " * len(m.group()), text)
@@ -74,7 +97,8 @@ def mistakes(text: str, extra: frozenset[str] = frozenset()) -> list[Word]:
         if _skip(word) or is_known(word.low, extra):
             continue
         if (word.low not in word_list("nonstandard") and word.text[0].isupper()
-                and not _starts_sentence(clean, word.start) and _proper_noun(word)):
+                and not _starts_sentence(clean, word.start) and _proper_noun(word)
+                and not _misspells_clinic_word(word.low, extra)):
             continue  # a surname or a place the dictionaries lack
         out.append(word)
     return out

@@ -63,6 +63,11 @@ def words(text: str) -> tuple[Word, ...]:
     return tuple(out)
 
 
+# Chat writers end a sentence with an emoji instead of a full stop: "…в тот же день 🦷 Подскажите".
+_AFTER_EMOJI = re.compile(r".+?(?:[\u2190-\u2bff\U0001F000-\U0001FAFF\ufe0f]+(?=\s+[А-ЯЁA-Z])|$)",
+                          re.DOTALL)
+
+
 @lru_cache(maxsize=8192)
 def sentences(text: str) -> tuple[tuple[str, tuple[Word, ...]], ...]:
     """The sentences of a text, each with its words (lines never join into one sentence)."""
@@ -70,29 +75,24 @@ def sentences(text: str) -> tuple[tuple[str, tuple[Word, ...]], ...]:
     out = []
     offset = 0
     for line in text.splitlines(keepends=True):
-        for s in razdel.sentenize(line):
-            if s.text.strip():
-                start, stop = offset + s.start, offset + s.stop
-                out.append((s.text, tuple(w for w in ws if start <= w.start < stop)))
+        for piece in _AFTER_EMOJI.finditer(line):
+            for s in razdel.sentenize(piece.group()):
+                if s.text.strip():
+                    start, stop = offset + piece.start() + s.start, offset + piece.start() + s.stop
+                    out.append((s.text, tuple(w for w in ws if start <= w.start < stop)))
         offset += len(line)
     return tuple(out)
 
 
-_EMOJI_LOW = frozenset("\u00a9\u00ae\u203c\u2049\u2122\u2139")
-
-
-def _may_hold_emoji(text: str) -> bool:
-    """Cheap pre-check: every emoji is at U+2190 or above, or one of a few symbols below it
-    (dashes, "№" and "₽" are not)."""
-    return any(ord(c) >= 0x2190 or c in _EMOJI_LOW for c in text)
+# Every emoji is at U+2190 or above, or one of a few symbols below it (dashes, "№" and "₽" are
+# not). Emoji never sit inside words, so the emoji library only reads the runs that may hold one.
+_EMOJI_RUN = re.compile(r"(?:\d\ufe0f?\u20e3|[\u00a9\u00ae\u203c\u2049\u2122\u2139"
+                        r"\u2190-\U0010ffff\u200d\ufe0f])+")
 
 
 def emoji_count(text: str) -> int:
-    return emoji.emoji_count(text) if _may_hold_emoji(text) else 0
-
-
-def without_emoji(text: str) -> str:
-    return emoji.replace_emoji(text, "") if _may_hold_emoji(text) else text
+    runs = _EMOJI_RUN.findall(text)
+    return emoji.emoji_count(" ".join(runs)) if runs else 0
 
 
 _TAIL = " \t\n\r)(:;.,!…\"'»«*-–—~"
@@ -101,7 +101,10 @@ _TAIL = " \t\n\r)(:;.,!…\"'»«*-–—~"
 def ends_with_question(text: str) -> bool:
     """The last sentence is a question: the text ends in "?" once emoji, smileys and closing
     punctuation are stripped ("Записать вас? 😊", "Удобно?)", "Когда удобно?!")."""
-    return without_emoji(text).rstrip(_TAIL).endswith("?")
+    end = len(text)
+    while end and (text[end - 1] in _TAIL or _EMOJI_RUN.fullmatch(text[end - 1])):
+        end -= 1
+    return text[:end].endswith("?")
 
 
 def has_question(text: str) -> bool:
@@ -120,16 +123,22 @@ _BARE_NUMBER = re.compile(r"(?<![\d:.,/+])(\d{1,3}(?:[  \u202f]\d{3})+|\d{3,6})(
 PERCENT = re.compile(r"\d+\s?%|\d+\s?процент", re.IGNORECASE)
 
 
-def price_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8192)
+def price_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where the text names an amount of money."""
     spans = [m.span() for m in PRICE.finditer(text)]
-    for sentence in razdel.sentenize(text):
-        if _COST_WORD.search(sentence.text):
-            for m in _BARE_NUMBER.finditer(sentence.text):
-                s, e = sentence.start + m.start(), sentence.start + m.end()
-                if not any(a <= s < b for a, b in spans):
-                    spans.append((s, e))
-    return sorted(spans)
+    if _COST_WORD.search(text):
+        for m in _BARE_NUMBER.finditer(text):
+            sentence = _sentence_around(text, m.start())
+            if _COST_WORD.search(sentence) and not any(a <= m.start() < b for a, b in spans):
+                spans.append(m.span())
+    return tuple(sorted(spans))
+
+
+def _sentence_around(text: str, at: int) -> str:
+    start = max(text.rfind(c, 0, at) for c in ".!?\n") + 1
+    ends = [i for i in (text.find(c, at) for c in "!?\n") if i >= 0]
+    return text[start:min(ends, default=len(text))]
 
 
 def has_price(text: str) -> bool:
