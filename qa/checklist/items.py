@@ -430,8 +430,9 @@ def is_need_question(sentence: tuple[str, tuple[Word, ...]]) -> bool:
 
 
 def specific_request(r: Reading, request: list[int]) -> bool:
-    """Fully specific: a referral, a plan or an appointment defines it, or the patient says both
-    what they want and why ("Откололся кусочек зуба, хочу восстановить"). A complaint without a
+    """Fully specific: a referral, a plan or an appointment defines it, it names its object
+    exactly (a certificate for a purpose, a thing left behind), or the patient says both what
+    they want and why ("Откололся кусочек зуба, хочу восстановить"). A complaint without a
     request is not; neither is "на чистку" alone, nor a patient who asks where to start."""
     texts = [r.messages[i].text for i in request]
     if not texts or all(is_acknowledgement(t) for t in texts):

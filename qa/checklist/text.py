@@ -115,7 +115,11 @@ def has_question(text: str) -> bool:
 _NUMBER = r"\d{1,3}(?:[  \u202f.]\d{3})+|\d+(?:[.,]\d+)?"
 _CURRENCY = (r"(?:₽|руб(?:л[а-я]*)?\.?|р\.|р(?![а-яё])|rub|т\.\s?р\.?|к(?![а-яё])"
              r"|тыс(?:[а-я]*)?\.?(?:\s*(?:₽|руб\S*|р\.?))?)")
-PRICE = re.compile(rf"(?<![\d:])(?:{_NUMBER})\s?{_CURRENCY}", re.IGNORECASE)
+PRICE = re.compile(
+    rf"(?<![\d:])(?:{_NUMBER})\s?{_CURRENCY}"
+    # in words: "две тысячи рублей", "полторы тысячи ₽", "пятьсот рублей"
+    r"|\b(?:[а-яё]+\s+){0,3}(?:тысяч[а-яё]*|сот|сто|двести|[а-яё]+сот|[а-яё]+дцать)\s+(?:руб|₽)",
+    re.IGNORECASE)
 # A number after a cost word in the same sentence ("стоит 1500", "цена от 3000 до 5000").
 _COST_WORD = re.compile(r"(?:стоим|стоит|стоят|цен[аеуы]|составля|обойд[её]тся|прайс)",
                         re.IGNORECASE)
