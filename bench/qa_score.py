@@ -7,10 +7,14 @@ What it measures
        default checklist 1.2. Timed from a cold start: loading the dictionaries is included.
     2. Peak memory of the process (ru_maxrss), dictionaries included.
     3. The draft-hint check the composer calls while the administrator types: p50/p95/max over
-       --drafts drafts (warm process, as in a running web worker).
+       --drafts drafts (warm process, as in a running web worker), first in the engine alone,
+       then through the real view (POST /quality/hints/<conversation>/ with Django's test
+       client on a scratch SQLite database: access check, the clinic's rules and the dialogue's
+       messages read from the database, the engine, the rendered fragment).
 
 How it runs
-    Plain Python in this process, on one core; no database, no Django request cycle. Prints
+    The scoring runs in plain Python in this process, on one core, with no database; the view
+    is then measured on a SQLite database in a temporary folder (removed at the end). Prints
     figures and asserts nothing about timing.
 
 Usage
@@ -23,6 +27,7 @@ Output
 import argparse
 import random
 import resource
+import shutil
 import sys
 import time
 from datetime import datetime, timedelta
@@ -130,6 +135,54 @@ def drafts(count: int, rng: random.Random) -> list[str]:
     return out
 
 
+def server_hints(texts: list[str]) -> list[float]:
+    """Milliseconds per POST to the composer's hint view, on a scratch SQLite database."""
+    import tempfile
+
+    from bench.scratch_db import django_on
+
+    folder = tempfile.mkdtemp(prefix="qa-bench-")
+    django_on(f"sqlite:///{folder}/db.sqlite3", folder)
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from clinic.models import Clinic, Membership, Patient, Role
+    from inbox.models import Channel, ContactIdentity, Conversation, Direction, Message
+    from scheduling.models import Doctor, Service
+
+    clinic = Clinic.objects.create(name="Улыбка")
+    user = get_user_model().objects.create_user("olga", first_name="Ольга")
+    Membership.objects.create(clinic=clinic, user=user, role=Role.ADMINISTRATOR)
+    for k in range(10):
+        Doctor.objects.create(clinic=clinic, name=f"Гвоздецкий{k} Владимир Петрович")
+        Service.objects.create(clinic=clinic, name=f"Профессиональная гигиена {k}",
+                               duration_minutes=60, price_min=5000, price_max=5000)
+    patient = Patient.objects.create(clinic=clinic, first_name="Анна", last_name="Петрова")
+    channel = Channel.objects.create(clinic=clinic, kind="telegram", name="Telegram")
+    contact = ContactIdentity.objects.create(clinic=clinic, channel=channel, external_id="1",
+                                             patient=patient)
+    conversation = Conversation.objects.create(clinic=clinic, channel=channel, contact=contact,
+                                               patient=patient)
+    now = datetime.now(TZ)
+    for k in range(20):
+        Message.objects.create(conversation=conversation, channel=channel,
+                               direction=Direction.IN if k % 2 == 0 else Direction.OUT,
+                               author=None if k % 2 == 0 else user, body=ADMIN[k % len(ADMIN)],
+                               status="received", created_at=now - timedelta(minutes=40 - k))
+    client = Client()
+    client.force_login(user)
+    url = reverse("qa:draft-hints", args=[conversation.pk])
+    timings = []
+    for text in texts:
+        t0 = time.perf_counter()
+        response = client.post(url, {"text": text}, HTTP_HX_REQUEST="true")
+        timings.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, response.status_code
+    shutil.rmtree(folder, ignore_errors=True)
+    return sorted(timings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dialogues", type=int, default=1000)
@@ -143,8 +196,8 @@ def main() -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     started = time.perf_counter()
-    from qa.checklist.json_io import dialogue_from_json, rules_from_json
     from qa.checklist.engine import score
+    from qa.checklist.json_io import dialogue_from_json, rules_from_json
     results = [score(dialogue_from_json(d)) for d in data]
     elapsed = time.perf_counter() - started
 
@@ -159,6 +212,7 @@ def main() -> None:
     timings.sort()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    served = server_hints(texts)
     scored = [r.score for r in results if r.score is not None]
     print(f"dialogues: {len(data)} ({messages} messages, {messages / len(data):.1f} per dialogue)")
     print(f"scoring, cold start included: {elapsed:.2f} s = {len(data) / elapsed:.0f} dialogues/s")
@@ -166,6 +220,9 @@ def main() -> None:
     print(f"peak memory: {peak:.0f} MB (before importing the engine: {rss_before:.0f} MB)")
     print(f"draft hints over {len(texts)} drafts: p50 {percentile(timings, 0.5):.2f} ms, "
           f"p95 {percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms")
+    print(f"draft hints through the view, {len(served)} requests: "
+          f"p50 {percentile(served, 0.5):.2f} ms, p95 {percentile(served, 0.95):.2f} ms, "
+          f"max {max(served):.2f} ms")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from qa import views
+from qa import composer, views
 
 app_name = "qa"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("hints/<int:conversation_id>/", composer.draft_hints_view, name="draft-hints"),
+]

@@ -3,10 +3,17 @@
 from dataclasses import dataclass, field
 
 from qa.checklist.dialogue import Rules
-from qa.checklist.items import gettext_noop, greets, introduces, is_bare_price, stop_word
+from qa.checklist.items import (
+    clinic_words,
+    gettext_noop,
+    greets,
+    introduces,
+    is_bare_price,
+    stop_word,
+)
 from qa.checklist.names import forms, mentions, mentions_pair
 from qa.checklist.spelling import mistakes, suggestions
-from qa.checklist.text import emoji_count, ends_with_question, fold, words
+from qa.checklist.text import emoji_count, ends_with_question, has_price, words
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,8 @@ class DraftContext:
     after_complaint: bool = False  # the patient's last messages express dissatisfaction
     patient_first_name: str | None = None
     patient_patronymic: str | None = None
+    patient_last_name: str | None = None
     admin_name: str | None = None
-    dictionary: frozenset[str] = frozenset()  # folded clinic words and names
 
 
 def _as_written(word: str, suggestion: str) -> str:
@@ -52,7 +59,7 @@ def draft_hints(text: str, context: DraftContext) -> list[Hint]:
     found = stop_word(text, rules.stop_words)
     if found:
         hints.append(Hint("stop_words", gettext_noop("Stop-word “{word}”."), {"word": found}))
-    elif len(ws) == 1:
+    elif len(ws) == 1 and not has_price(text):  # a bare price has its own hint
         hints.append(Hint("stop_words", gettext_noop("A one-word reply: say a little more.")))
     count = emoji_count(text)
     if count > rules.emoji_limit:
@@ -68,8 +75,9 @@ def draft_hints(text: str, context: DraftContext) -> list[Hint]:
         if context.patient_first_name and not _named(ws, context):
             hints.append(Hint("name_used", gettext_noop("Address the patient by name: {name}."),
                               {"name": _full_name(context)}))
-    extra = context.dictionary | {fold(w) for w in rules.dictionary}
-    for word in mistakes(text, frozenset(extra)):
+    extra = clinic_words(rules.dictionary, (context.patient_first_name,
+                         context.patient_last_name, context.admin_name), context.patient_patronymic)
+    for word in mistakes(text, extra):
         hints.append(Hint("literacy", gettext_noop("Check the spelling of “{word}”."),
                           {"word": word.text}, word.start, word.start + len(word.text),
                           tuple(_as_written(word.text, s) for s in suggestions(word.low))))

@@ -377,22 +377,30 @@ def stop_words(r: Reading) -> Verdict:
     return verdict("pass", [], gettext_noop("No stop-words and no one-word replies."))
 
 
-def clinic_words(r: Reading) -> frozenset[str]:
-    d = r.dialogue
-    out = set()
-    for entry in r.rules.dictionary:
-        for part in entry.split():
-            out |= lemmas(fold(part))  # a word's forms are known by their normal forms
-    for name in (d.patient_first_name, d.patient_last_name, d.admin_name):
+@lru_cache(maxsize=256)
+def _dictionary_words(dictionary: tuple[str, ...]) -> frozenset[str]:
+    # A word's forms are known by their normal forms: "Гвоздецкому" is "Гвоздецкий".
+    return frozenset(form for entry in dictionary for part in entry.replace("-", " ").split()
+                     for form in lemmas(fold(part.strip("«»\"'.,()"))))
+
+
+def clinic_words(dictionary: tuple[str, ...], names: tuple[str | None, ...] = (),
+                 patronymic: str | None = None) -> frozenset[str]:
+    """The clinic's words and the people's names, folded, for the spelling check."""
+    out = set(_dictionary_words(dictionary))
+    for name in names:
         for part in (name or "").split():
             out |= forms(part, "Surn")
-    if d.patient_patronymic:
-        out |= forms(d.patient_patronymic, "Patr")
+    if patronymic:
+        out |= forms(patronymic, "Patr")
     return frozenset(out)
 
 
 def literacy(r: Reading) -> Verdict:
-    extra = clinic_words(r)
+    d = r.dialogue
+    extra = clinic_words(r.rules.dictionary,
+                         (d.patient_first_name, d.patient_last_name, d.admin_name),
+                         d.patient_patronymic)
     wrong: list[tuple[int, str]] = []
     for i in range(len(r.messages)):
         if r.admin(i):
