@@ -20,6 +20,7 @@ from clinic.models import (
 )
 from clinic.phones import phone_normalize
 from clinic.selectors import patient_consent_state
+from clinic.signals import clinic_created
 
 # The clinic fields an owner edits in the settings pages; each change is versioned.
 CLINIC_SETTING_FIELDS = (
@@ -53,10 +54,12 @@ def _json_value(value: Any) -> Any:
 
 
 def clinic_create(*, name: str, owner: Any | None = None, **fields: Any) -> Clinic:
+    """A new clinic; the apps built on the core set up their part of it (`clinic_created`)."""
     with transaction.atomic():
         clinic = Clinic.objects.create(name=name, **fields)
         if owner is not None:
             Membership.objects.create(user=owner, clinic=clinic, role="owner")
+        clinic_created.send(sender=Clinic, clinic=clinic)
     return clinic
 
 

@@ -171,6 +171,8 @@ CELERY_TASK_ROUTES = {
     "inbox.tasks.patient_wrote_task": {"queue": "inbound"},
     "inbox.tasks.queue_drain_task": {"queue": "inbound"},
     "inbox.tasks.timer_breach_task": {"queue": "inbound"},
+    "qa.tasks.scorecard_build_task": {"queue": "slow"},
+    "qa.tasks.scorecards_process_due_task": {"queue": "slow"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -181,6 +183,9 @@ CELERY_BEAT_SCHEDULE = {
                      "schedule": float(env_int("OUTBOX_SWEEP_SECONDS", 30))},
     "timers-sweep": {"task": "inbox.tasks.timers_sweep_task",
                      "schedule": float(env_int("TIMER_SWEEP_TICK_SECONDS", 10))},
+    # The backstop for scorecards whose task was lost (qa.services.scoring).
+    "scorecards-process-due": {"task": "qa.tasks.scorecards_process_due_task",
+                               "schedule": float(env_int("SCORECARD_SWEEP_SECONDS", 60))},
 }
 
 # --- Response timers ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -146,7 +147,10 @@ def settings_standards(request: HttpRequest) -> HttpResponse:
 def _setting_label(field: str) -> str:
     if field.startswith("day:"):
         return _("Day %(date)s") % {"date": field.removeprefix("day:")}
-    return str(Clinic._meta.get_field(field).verbose_name).capitalize()
+    try:
+        return str(Clinic._meta.get_field(field).verbose_name).capitalize()
+    except FieldDoesNotExist:  # another app's setting: "channel:3:name", "qa:review_share"
+        return field
 
 
 @clinic_view(Role.OWNER)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from inbox.models import Channel, ContactIdentity, Conversation, Message
+from inbox.models import Channel, ContactIdentity, Conversation, DialogueWindow, Message
 
 
 @admin.register(Channel)
@@ -31,3 +31,20 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["direction", "kind", "status"]
     raw_id_fields = ["conversation", "author"]
     readonly_fields = ["provider_message_id", "provider_timestamp", "created_at", "sent_at"]
+
+
+@admin.register(DialogueWindow)
+class DialogueWindowAdmin(admin.ModelAdmin):
+    """Written by resolving in the inbox; read-only here."""
+
+    list_display = ["__str__", "clinic", "status", "outcome", "administrator", "resolved_at",
+                    "resolve_count"]
+    list_filter = ["status", "outcome", "clinic"]
+    raw_id_fields = ["conversation", "first_message", "last_message", "appointment",
+                     "administrator", "resolved_by", "reopened_by"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

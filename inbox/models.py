@@ -387,3 +387,77 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class DialogueOutcome(models.TextChoices):
+    """How the administrator says a dialogue ended, asked for on resolve."""
+
+    BOOKED = "booked", _("Booked a visit")
+    NEXT_STEP = "next_step", _("Agreed on a next step")
+    NOT_ABOUT_VISIT = "not_about_visit", _("Not about a visit")
+    NO_REPLY_NEEDED = "no_reply_needed", _("No reply needed")
+
+
+class WindowStatus(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+
+
+class DialogueWindow(models.Model):
+    """One dialogue of a conversation, from its first message to a resolve, with how it ended.
+
+    A conversation is one thread for ever; a dialogue is the part of it a resolve closes. The
+    next one begins with the first message after this window's last. A manual reopen followed
+    by a new resolve extends and re-resolves the same window (`resolve_count` counts the
+    resolves), while a patient writing to a resolved conversation starts a new one. Quality
+    scoring reads these rows (it is told of each resolve by `inbox.signals.dialogue_resolved`).
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="windows")
+    # The first and last message of the dialogue (system lines aside); messages between them in
+    # (created_at, id) order belong to it. Empty when the dialogue had no message at all.
+    first_message = models.ForeignKey(Message, null=True, blank=True,
+                                      on_delete=models.RESTRICT, related_name="+")
+    last_message = models.ForeignKey(Message, null=True, blank=True,
+                                     on_delete=models.RESTRICT, related_name="+")
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("last message"))
+    status = models.CharField(_("status"), max_length=20, choices=WindowStatus.choices,
+                              default=WindowStatus.RESOLVED)
+    resolved_at = models.DateTimeField(_("resolved"))
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    resolve_count = models.PositiveIntegerField(default=1)
+    # Who handled the dialogue: the assignee when it was resolved.
+    administrator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(_("result"), max_length=20, choices=DialogueOutcome.choices)
+    next_step = models.TextField(_("agreed next step"), blank=True)
+    # The visit booked from this chat during the dialogue, found on resolve.
+    appointment = models.ForeignKey("scheduling.Appointment", null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    # A member of staff wrote to the patient in this dialogue (not a note, not an automatic
+    # message): a "no reply needed" dialogue without one is not scored.
+    clinic_replied = models.BooleanField(default=False)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("dialogue")
+        verbose_name_plural = _("dialogues")
+        ordering = ["conversation", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation"],
+                                    condition=Q(status=WindowStatus.REOPENED),
+                                    name="window_one_reopened_per_conversation"),
+        ]
+        indexes = [
+            # The scoring backstop reads recently resolved windows.
+            models.Index(fields=["status", "resolved_at"], name="window_status_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} {self.started_at:%Y-%m-%d %H:%M}: {self.outcome}"

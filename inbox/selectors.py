@@ -5,7 +5,19 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 
 from clinic.models import Clinic, ConsentTopic, Patient
@@ -14,9 +26,11 @@ from inbox.models import (
     MESSAGE_SEARCH_DOCUMENT,
     Conversation,
     ConversationStatus,
+    DialogueWindow,
     Message,
     Notification,
     QuickReply,
+    WindowStatus,
 )
 from scheduling.models import Appointment, AppointmentStatus
 
@@ -218,3 +232,69 @@ def notification_bell(*, user: object, clinic: Clinic) -> Bell:
     if not newest:
         return Bell(0, None, "")
     return Bell(newest[0]["total"], newest[0]["id"], newest[0]["text"])
+
+
+def window_after_q(window: DialogueWindow) -> Q:
+    """Messages after `window`'s last message, in (created_at, id) order."""
+    if window.last_message_id is None:
+        return Q(created_at__gt=window.ended_at)
+    return (Q(created_at__gt=window.ended_at)
+            | Q(created_at=window.ended_at, id__gt=window.last_message_id))
+
+
+def window_previous(*, conversation: Conversation,
+                    window: DialogueWindow | None) -> DialogueWindow | None:
+    """The dialogue before `window` (before the next one when `window` is None)."""
+    earlier = DialogueWindow.objects.filter(conversation=conversation)
+    if window is not None:
+        earlier = earlier.filter(pk__lt=window.pk)
+    return earlier.order_by("-pk").first()
+
+
+def window_latest(*, conversation: Conversation) -> DialogueWindow | None:
+    return (DialogueWindow.objects.filter(conversation=conversation)
+            .select_related("appointment__doctor", "appointment__service").order_by("-pk").first())
+
+
+def window_appointment_find(*, conversation: Conversation,
+                            window: DialogueWindow | None = None) -> Appointment | None:
+    """The visit booked from this chat during the dialogue being resolved: linked to the
+    conversation, made after the previous dialogue was resolved, not cancelled and not counted
+    by another dialogue; the latest such, live ones first. `window` is a reopened dialogue being
+    resolved again; None means the conversation's open (or reopened) dialogue."""
+    if window is None:
+        window = DialogueWindow.objects.filter(conversation=conversation,
+                                               status=WindowStatus.REOPENED).first()
+    previous = window_previous(conversation=conversation, window=window)
+    counted = DialogueWindow.objects.filter(conversation=conversation,
+                                            appointment__isnull=False)
+    if window is not None:
+        counted = counted.exclude(pk=window.pk)
+    visits = (Appointment.objects.filter(source_conversation_id=conversation.pk)
+              .exclude(status=AppointmentStatus.CANCELLED)
+              .exclude(pk__in=counted.values("appointment_id")))
+    if previous is not None:
+        visits = visits.filter(created_at__gt=previous.resolved_at)
+    live = Case(When(status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED],
+                     then=Value(0)), default=Value(1))
+    return (visits.select_related("doctor", "service")
+            .order_by(live, "-created_at", "-id").first())
+
+
+def window_messages(*, window: DialogueWindow) -> QuerySet[Message]:
+    """The dialogue's messages in order, system lines between its first and last included."""
+    return messages_between(conversation_id=window.conversation_id,
+                            first_id=window.first_message_id, first_at=window.started_at,
+                            last_id=window.last_message_id, last_at=window.ended_at)
+
+
+def messages_between(*, conversation_id: int, first_id: int | None, first_at: datetime,
+                     last_id: int | None, last_at: datetime) -> QuerySet[Message]:
+    """A conversation's messages from one message to another, both included, in (created_at,
+    id) order, the authors loaded; none without a first and a last."""
+    if first_id is None or last_id is None:
+        return Message.objects.none()
+    return (Message.objects.filter(conversation_id=conversation_id)
+            .filter(Q(created_at__gt=first_at) | Q(created_at=first_at, id__gte=first_id))
+            .filter(Q(created_at__lt=last_at) | Q(created_at=last_at, id__lte=last_id))
+            .select_related("author").order_by("created_at", "id"))

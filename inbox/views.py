@@ -23,6 +23,7 @@ from inbox.models import (
     ChannelKind,
     Conversation,
     ConversationStatus,
+    DialogueOutcome,
     Message,
     MessageKind,
     QuickReply,
@@ -38,6 +39,8 @@ from inbox.selectors import (
     notification_list,
     patient_panel,
     quick_reply_list,
+    window_appointment_find,
+    window_latest,
 )
 from inbox.services.assignment import (
     AssignmentRefused,
@@ -129,11 +132,20 @@ def _panel_context(request: HttpRequest, conversation: Conversation) -> dict:
             "services": service_list(clinic=request.clinic)}
 
 
+def _resolve_context(conversation: Conversation) -> dict:
+    """The resolve form's visit booked from this chat, or how the last dialogue ended."""
+    if conversation.status == ConversationStatus.RESOLVED:
+        return {"window": window_latest(conversation=conversation)}
+    return {"outcomes": DialogueOutcome.choices,
+            "resolve_appointment": window_appointment_find(conversation=conversation)}
+
+
 def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
     now = clock.now()
     whatsapp_closed = (conversation.channel.kind == ChannelKind.WHATSAPP
                        and not whatsapp_window_open(conversation=conversation, now=now))
     return {**_messages_context(request, conversation), **_panel_context(request, conversation),
+            **_resolve_context(conversation),
             "now": now, "staff": clinic_staff_list(clinic=request.clinic),
             "whatsapp_closed": whatsapp_closed,
             "templates": conversation.channel.whatsapp_templates if whatsapp_closed else []}
@@ -262,10 +274,13 @@ def assignment(request: HttpRequest, conversation_id: int, action: str) -> HttpR
                                   note=request.POST.get("note", ""), now=now)
         elif action == "unassign":
             conversation_unassign(conversation=conversation, by=user, now=now)
-        elif action in ("resolve", "reopen"):
-            status = (ConversationStatus.RESOLVED if action == "resolve"
-                      else ConversationStatus.OPEN)
-            conversation_status_set(conversation=conversation, status=status, by=user, now=now)
+        elif action == "resolve":
+            conversation_status_set(conversation=conversation, status=ConversationStatus.RESOLVED,
+                                    by=user, now=now, outcome=request.POST.get("outcome", ""),
+                                    next_step=request.POST.get("next_step", ""))
+        elif action == "reopen":
+            conversation_status_set(conversation=conversation, status=ConversationStatus.OPEN,
+                                    by=user, now=now)
         elif action == "no-reply":
             no_reply_needed(conversation=conversation, by=user, now=now,
                             reason=request.POST.get("reason", "")[:200])

@@ -22,6 +22,7 @@ from inbox.models import (
 )
 from inbox.services.live import inbox_changed
 from inbox.services.timers import timer_dismiss
+from inbox.services.windows import OutcomeInvalid, outcome_check, window_reopen, window_resolve
 
 LIVE_STATUSES = (ConversationStatus.OPEN, ConversationStatus.PENDING)
 QUEUE_GREETING = "queue_greeting"
@@ -86,10 +87,18 @@ def conversation_unassign(*, conversation: Conversation, by: object, now: dateti
 
 
 def conversation_status_set(*, conversation: Conversation, status: str, by: object,
-                            now: datetime) -> None:
-    """Resolve or reopen. Resolving keeps the assignee, for the reports."""
+                            now: datetime, outcome: str = "", next_step: str = "") -> None:
+    """Resolve or reopen. Resolving keeps the assignee, for the reports, and needs the result:
+    `outcome` (a DialogueOutcome) and, for an agreed next step, its text. The dialogue is
+    recorded as a DialogueWindow (see inbox.services.windows); a manual reopen lets the next
+    resolve extend the same one."""
     texts = {ConversationStatus.RESOLVED: _("%(name)s resolved the conversation."),
              ConversationStatus.OPEN: _("%(name)s reopened the conversation.")}
+    if status == ConversationStatus.RESOLVED:
+        try:
+            outcome, next_step = outcome_check(outcome=outcome, next_step=next_step)
+        except OutcomeInvalid as invalid:
+            raise AssignmentRefused(str(invalid)) from invalid
     with transaction.atomic():
         changed = (Conversation.objects.filter(pk=conversation.pk).exclude(status=status)
                    .update(status=status, unread_count=0))
@@ -98,6 +107,10 @@ def conversation_status_set(*, conversation: Conversation, status: str, by: obje
             if status == ConversationStatus.RESOLVED:  # the patient is not waiting any more
                 timer_dismiss(conversation=conversation, by=by, now=now,
                               reason=_("Resolved without a reply"))
+                window_resolve(conversation=conversation, by=by, outcome=outcome,
+                               next_step=next_step, now=now)
+            else:
+                window_reopen(conversation=conversation, by=by, now=now)
             queue_drain_after_commit(conversation.clinic_id)
     conversation.status = status
 

@@ -2,15 +2,23 @@ import factory
 from django.contrib.auth import get_user_model
 
 from clinic.models import Clinic, Membership, Patient
+from clinic.services import clinic_create
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
+    """Created through the service, as the product creates clinics (each app sets up its part,
+    e.g. the default checklist revision)."""
+
     class Meta:
         model = Clinic
 
     name = factory.Sequence(lambda n: f"Клиника {n}")
     address = "Москва, ул. Тверская, 1"
     timezone = "Europe/Moscow"
+
+    @classmethod
+    def _create(cls, model_class: type[Clinic], *args: object, **kwargs: object) -> Clinic:
+        return clinic_create(**kwargs)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

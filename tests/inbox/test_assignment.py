@@ -48,9 +48,9 @@ def test_a_conversation_passes_only_to_someone_of_the_clinic(conversation, admin
 
 def test_resolve_and_reopen(conversation, administrator, now):
     conversation_status_set(conversation=conversation, status="resolved", by=administrator,
-                            now=now)
+                            now=now, outcome="not_about_visit")
     conversation_status_set(conversation=conversation, status="resolved", by=administrator,
-                            now=now)  # nothing new
+                            now=now, outcome="not_about_visit")  # nothing new
     conversation_status_set(conversation=conversation, status="open", by=administrator, now=now)
     assert Message.objects.filter(kind="system").count() == 2
 

@@ -55,7 +55,8 @@ def test_the_one_who_last_answered_the_patient_is_preferred(channel, clinic, now
     old = waiting(channel, 1, now, patient)
     Message.objects.create(conversation=old, channel=channel, direction="out",
                            body="Здравствуйте", author=boris, status="sent", created_at=now)
-    conversation_status_set(conversation=old, status="resolved", by=boris, now=now)
+    conversation_status_set(conversation=old, status="resolved", by=boris, now=now,
+                            outcome="not_about_visit")
     other_channel = TelegramChannelFactory(clinic=clinic)
     new = waiting(other_channel, 2, now, patient)
     conversation_autoassign(conversation_id=new.pk, now=now)
@@ -83,7 +84,8 @@ def test_the_queue_drains_when_a_dialogue_is_resolved(channel, clinic, now):
         conversation_autoassign(conversation_id=conversation.pk, now=now)
     queued = waiting(channel, 99, now)
     conversation_autoassign(conversation_id=queued.pk, now=now)
-    conversation_status_set(conversation=live[0], status="resolved", by=anna, now=now)
+    conversation_status_set(conversation=live[0], status="resolved", by=anna, now=now,
+                            outcome="not_about_visit")
     assert queue_drain(clinic_id=clinic.pk, now=now) == 1
     assert assignee(queued) == anna
 

@@ -155,7 +155,7 @@ def test_the_first_answer_of_a_dialogue_has_its_own_rule_and_later_ones_the_repl
     message_send(conversation=conversation, author=administrator, text="От 3 500 ₽.",
                  now=TUESDAY_NOON + timedelta(minutes=3))
     conversation_status_set(conversation=conversation, status="resolved", by=administrator,
-                            now=TUESDAY_NOON + timedelta(minutes=4))
+                            now=TUESDAY_NOON + timedelta(minutes=4), outcome="not_about_visit")
     patient_writes(channel, TUESDAY_NOON + timedelta(hours=2), n=3, text="Снова я")
     assert open_timer(conversation).kind == "first_reply"  # a reopened dialogue
 
@@ -205,7 +205,7 @@ def test_no_reply_needed_ends_the_wait_without_a_message_and_is_recorded(channel
 def test_resolving_a_waiting_conversation_ends_its_timer(channel, administrator):
     conversation = patient_writes(channel, TUESDAY_NOON).conversation
     conversation_status_set(conversation=conversation, status="resolved", by=administrator,
-                            now=TUESDAY_NOON + timedelta(minutes=1))
+                            now=TUESDAY_NOON + timedelta(minutes=1), outcome="no_reply_needed")
     assert ResponseTimer.objects.get().dismissed_at is not None
     assert Conversation.objects.get().reply_due_at is None
 

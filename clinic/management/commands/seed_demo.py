@@ -121,13 +121,15 @@ class Command(BaseCommand):
         self._print_logins(clinic)
 
     def _clinic(self, name: str, address: str, phone: str) -> tuple[Clinic, bool]:
-        return Clinic.objects.get_or_create(name=name, defaults={
-            "address": address, "phone": phone, "timezone": "Europe/Moscow",
-            "weekly_hours": [[["09:00", "14:00"], ["14:30", "20:00"]]] * 5
+        existing = Clinic.objects.filter(name=name).first()
+        if existing is not None:
+            return existing, False
+        return services.clinic_create(
+            name=name, address=address, phone=phone, timezone="Europe/Moscow",
+            weekly_hours=[[["09:00", "14:00"], ["14:30", "20:00"]]] * 5
             + [[["10:00", "16:00"]], []],
-            "evening_duty_start": time(20, 0), "evening_duty_end": time(22, 0),
-            "evening_duty_weekdays": [0, 1, 2, 3, 4],
-        })
+            evening_duty_start=time(20, 0), evening_duty_end=time(22, 0),
+            evening_duty_weekdays=[0, 1, 2, 3, 4]), True
 
     def _staff(self, clinic: Clinic, branch: Clinic) -> list[Any]:
         users = []
