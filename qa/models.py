@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinic.models import Clinic
 from inbox.models import Conversation, DialogueOutcome, DialogueWindow, Message
@@ -111,9 +112,9 @@ class ChecklistItem(models.Model):
 
 
 class ItemResult(models.TextChoices):
-    PASS = "pass", _("Pass")
-    FAIL = "fail", _("Fail")
-    NA = "na", _("Not applicable")
+    PASS = "pass", pgettext_lazy("checklist result", "Pass")
+    FAIL = "fail", pgettext_lazy("checklist result", "Fail")
+    NA = "na", pgettext_lazy("checklist result", "Not applicable")
 
 
 class ReviewState(models.TextChoices):

@@ -68,7 +68,9 @@ class Verdict:
 
     @property
     def reason(self) -> str:
-        return self.why.format(**self.params)
+        """The reason in English; a list value (the parts a reply lacks) reads "a, b"."""
+        return self.why.format(**{key: ", ".join(map(str, value)) if isinstance(value, list)
+                                  else value for key, value in self.params.items()})
 
 
 @dataclass(frozen=True)

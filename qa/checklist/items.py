@@ -21,7 +21,6 @@ from qa.checklist.text import (
     fold,
     has_price,
     lemmas,
-    price_spans,
     sentences,
     words,
 )
@@ -219,27 +218,26 @@ def ends_with_question_item(r: Reading) -> Verdict:
 
 # 7–8: prices -----------------------------------------------------------------------------------
 
-_PRICE_FRAME = frozenset(
-    "стоимость стоит стоят цена цены составляет составит будет обойдется выйдет руб рублей "
-    "рубля р тыс тысяч тысячи от до за в на это всего около примерно ориентировочно по а".split())
-
-
-def is_bare_price(text: str) -> bool:
-    """Only a price: no question and at most two words beside the price and its framing
-    ("5000 руб.", "От 7000 ₽.", "Стоимость консультации 1500 рублей.")."""
-    if "?" in text or not has_price(text):
-        return False
-    spans = price_spans(text)
-    rest = [w for w in words(text) if w.low not in _PRICE_FRAME
-            and not any(a <= w.start < b for a, b in spans)]
-    return len(rest) <= 2
+def is_bare_price(reply_sentences: tuple[tuple[str, tuple[Word, ...]], ...]) -> bool:
+    """Only a price: every sentence names a price or only greets, no question, and nothing that
+    continues it ("5000 руб.", "Кабинетное отбеливание — 18 500 ₽.", "Здравствуйте! От 7000 ₽.");
+    "…в зависимости от системы" or an offer continues it."""
+    priced = False
+    for text, ws in reply_sentences:
+        if "?" in text or ws in lexicon("price_continuations"):
+            return False
+        if has_price(text):
+            priced = True
+        elif ws and not _ceremonial(ws):
+            return False
+    return priced
 
 
 def no_bare_price(r: Reading) -> Verdict:
     priced = [reply for reply in r.replies if has_price(reply.text)]
     if not priced:
         return verdict("na", [], gettext_noop("No prices were sent."))
-    bare = [reply for reply in priced if is_bare_price(reply.text)]
+    bare = [reply for reply in priced if is_bare_price(reply.sentences)]
     if bare:
         return verdict("fail", [i for reply in bare for i in reply.indexes],
                        gettext_noop("A reply is only a price, with nothing after it."))
@@ -247,10 +245,16 @@ def no_bare_price(r: Reading) -> Verdict:
                    gettext_noop("Every price comes with a continuation."))
 
 
+def _asks_cost(text: str) -> bool:
+    """About cost: "сколько стоит", "какой ценник", a discount; a price with a question mark
+    ("это 7600 получается?"). Thanks for a discount is not a question."""
+    if is_acknowledgement(text):
+        return False
+    return text_has("price_questions", text) or ("?" in text and has_price(text))
+
+
 def _cost_questions(r: Reading) -> list[int]:
-    return [i for i in range(len(r.messages))
-            if r.patient(i) and text_has("price_questions", r.messages[i].text)
-            and not is_acknowledgement(r.messages[i].text)]  # "Спасибо за скидку"
+    return [i for i in range(len(r.messages)) if r.patient(i) and _asks_cost(r.messages[i].text)]
 
 
 def price_given(r: Reading) -> Verdict:
@@ -288,6 +292,18 @@ def _informs(sentence: tuple[str, tuple[Word, ...]]) -> bool:
     return not ends_with_question(text) and not _ceremonial(ws)
 
 
+def _answers(reply: Reply) -> bool:
+    """Whether a reply tells the patient something; in a promise bubble the sentence that
+    promises to check and come back does not ("…уточню у доктора и отвечу в течение 15 минут")."""
+    for text, kind in zip(reply.texts, reply.kinds, strict=True):
+        for sentence in sentences(text):
+            if kind == "promise" and sentence[1] in lexicon("promise_phrases"):
+                continue
+            if _informs(sentence):
+                return True
+    return False
+
+
 def substantive(r: Reading) -> Reply | None:
     """The first reply that answers the request; in a dialogue the clinic starts, its first."""
     if not r.replies:
@@ -295,10 +311,8 @@ def substantive(r: Reading) -> Reply | None:
     first = r.replies[0]
     if not any(r.patient(i) for i in range(first.indexes[0])):
         return first
-    for reply in r.replies:
-        if reply.only_promise:
-            continue
-        if any(_informs(s) for s in reply.sentences):
+    for reply in r.replies:  # a promise with content counts; "уточню и вернусь" alone does not
+        if _answers(reply):
             return reply
     return None
 
@@ -312,25 +326,33 @@ def structure(r: Reading) -> Verdict:
     known = bool(names.first) or any(
         is_name(w) for i in range(start) if r.patient(i) for w in words(r.messages[i].text))
     hello = greets(reply.words) and (not known or names.addressed(reply.words, "first_name"))
-    answer = any(_informs(s) for s in reply.sentences)
+    answer = _answers(reply)
     if answer and any(i < start for i in _cost_questions(r)) and not has_price(reply.text):
         answer = False  # "the doctor will tell you the price" does not answer a cost question
     offer = reply.words in lexicon("offers")
     question = ends_with_question(reply.text)
-    missing = [label for ok, label in ((hello, "greeting by name"), (answer, "answer"),
-                                       (offer, "offer"), (question, "question")) if not ok]
+    missing = [label for ok, label in ((hello, gettext_noop("greeting by name")),
+                                       (answer, gettext_noop("answer")),
+                                       (offer, gettext_noop("offer")),
+                                       (question, gettext_noop("question"))) if not ok]
     if not missing:
         return verdict("pass", reply.indexes, gettext_noop(
             "The first answer has a greeting by name, an answer, an offer and a question."))
     return verdict("fail", reply.indexes, gettext_noop("The first answer lacks: {missing}."),
-                   missing=", ".join(missing))
+                   missing=missing)
 
 
 # 10–12: form -----------------------------------------------------------------------------------
 
+def _complains(text: str) -> bool:
+    """Dissatisfaction with this clinic: a sentence about another clinic does not count."""
+    return text_has("dissatisfaction", text) and any(
+        ws in lexicon("dissatisfaction") and ws not in lexicon("other_clinic")
+        for _, ws in sentences(text))
+
+
 def complaints(r: Reading) -> list[int]:
-    return [i for i in range(len(r.messages))
-            if r.patient(i) and text_has("dissatisfaction", r.messages[i].text)]
+    return [i for i in range(len(r.messages)) if r.patient(i) and _complains(r.messages[i].text)]
 
 
 def emoji_item(r: Reading) -> Verdict:
@@ -427,14 +449,18 @@ def request_messages(r: Reading) -> list[int]:
 
 
 def is_need_question(sentence: tuple[str, tuple[Word, ...]]) -> bool:
-    """A question about the patient's need: not about dates, times, contacts or closing."""
+    """A question about the patient's need, not about dates, times, contacts or closing. Beside
+    one of those ("как к вам обращаться и что вас беспокоит?") a strong need word still counts."""
     text, ws = sentence
     if not ends_with_question(text):
         return False
+    other = set()
     for name in ("closing_questions", "address_questions", "time_questions"):
-        if ws in lexicon(name):
-            return False
-    return ws in lexicon("need_questions")
+        for m in lexicon(name).find(ws):
+            other.update(range(m.start, m.end))
+    if not other:
+        return ws in lexicon("need_questions")
+    return any(m.start not in other for m in lexicon("need_questions_strong").find(ws))
 
 
 def specific_request(r: Reading, request: list[int]) -> bool:

@@ -61,9 +61,9 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?…\n:"
 
 
-def _proper_noun(word: Word) -> bool:
-    return any(g in str(p.tag) for p in morph().parse(word.low) for g in ("Surn", "Name", "Geox",
-                                                                           "Orgn", "Patr"))
+def _quoted(text: str, start: int) -> bool:
+    """Inside «…» or "…": the clinic's or a brand's name."""
+    return text[:start].count("«") > text[:start].count("»") or text[:start].count('"') % 2 == 1
 
 
 def _distance(a: str, b: str, limit: int) -> int:
@@ -97,9 +97,9 @@ def mistakes(text: str, extra: frozenset[str] = frozenset()) -> list[Word]:
         if _skip(word) or is_known(word.low, extra):
             continue
         if (word.low not in word_list("nonstandard") and word.text[0].isupper()
-                and not _starts_sentence(clean, word.start) and _proper_noun(word)
+                and (_quoted(clean, word.start) or not _starts_sentence(clean, word.start))
                 and not _misspells_clinic_word(word.low, extra)):
-            continue  # a surname or a place the dictionaries lack
+            continue  # a name the dictionaries lack: a surname, a clinic, a brand
         out.append(word)
     return out
 

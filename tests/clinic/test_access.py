@@ -77,6 +77,7 @@ OTHER_CLINIC_KWARGS = {
     "channels:add": lambda b: {"kind": "telegram"},  # a form for one's own clinic
     "clinic:settings-import-sample": lambda b: {"kind": "patients"},  # a sample file
     "inbox:thread": lambda b: {"conversation_id": b.conversation.pk},
+    "qa:draft-hints": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:quick-reply-edit": lambda b: {"reply_id": b.reply.pk},
     "inbox:quick-reply-search": lambda b: {"conversation_id": b.conversation.pk},
     "inbox:promise": lambda b: {"conversation_id": b.conversation.pk},

@@ -23,11 +23,6 @@ def test_there_are_at_least_sixty_labelled_dialogues_covering_every_item():
 KNOWN = {
     ("119_waiting_in_corridor_polite_arguing", "structure"):
         "a polite rebuttal ('Вы, видимо, не так поняли') is read as an answer",
-    ("120_rude_receptionist_filling_warranty_empathy", "need_discovery"):
-        "'в какое время вы были у нас и что случилось с пломбой?': the time words hide the need",
-    ("122_implant_price_complaint_recalculated_plan", "need_discovery"):
-        "'как к вам обращаться и что для вас важнее — бюджет или срок службы?': the name question "
-        "hides the need question in the same sentence",
     ("123_first_trimester_screening_one_word_da", "need_discovery"):
         "a screening at a stated term is specific by medical knowledge, not by the words",
     ("127_kindergarten_checkup_zdrastvuyte_izvenite", "need_discovery"):
@@ -40,6 +35,16 @@ KNOWN = {
         "dissatisfaction expressed with 'вообще-то' and irony is not in the lexicon",
     ("145_checkup_50plus_vladivostok_friday_1958", "structure"):
         "the offer is phrased as a description of the programme",
+    ("210_overcharged_ecg_refund_emoji_in_complaint", "structure"):
+        "a refund ('мы вернём эти 700 ₽') is the reviewer's offer; the lexicon has no refunds",
+    ("210_overcharged_ecg_refund_emoji_in_complaint", "need_discovery"):
+        "'доктор говорила вам про оплату ЭКГ?' clarifies a billing complaint: no need word in it",
+    ("210_overcharged_ecg_refund_emoji_in_complaint", "result"):
+        "'чек' (a receipt) reads as a request not about a visit; the reviewer counts the visit",
+    ("211_dental_assistant_vacancy_eto_ne_ko_mne_custom_list", "structure"):
+        "passing the contacts on to the head nurse is the reviewer's offer",
+    ("228_auto_reminder_reschedule_sealants_no_introduction", "price_given"):
+        "'это 7600 получается?' names an amount without a currency: not read as a cost question",
 }
 
 
