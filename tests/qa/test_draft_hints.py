@@ -43,7 +43,7 @@ def test_the_composer_endpoint_renders_hints_and_escapes_the_draft(client, clini
     conversation = conversation_for(clinic)
     client.force_login(administrator)
     response = client.post(reverse("qa:draft-hints", args=[conversation.pk]),
-                           {"text": "<b>Извените</b> 5000 руб."}, HTTP_HX_REQUEST="true")
+                           {"text": "Извените, <b>это</b> 5000 руб."}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     body = response.content.decode()
     assert 'class="misspelled">Извените</span>' in body
