@@ -10,13 +10,15 @@ from rest_framework.test import APIClient
 from clinic import services
 from clinic.models import ApiToken, Clinic, ClinicDayException, Patient
 from inbox.models import Channel, ContactIdentity, Conversation, Message, QuickReply
+from qa.models import Scorecard
 from scheduling.models import Appointment, DoctorScheduleException
-from tests.clinic.factories import PatientFactory
+from tests.clinic.factories import MembershipFactory, PatientFactory
 from tests.inbox.factories import (
     TelegramChannelFactory,
     WebchatChannelFactory,
     WhatsAppChannelFactory,
 )
+from tests.qa.factories import Chat, conversation_for, good_dialogue, scored
 from tests.scheduling.factories import (
     AppointmentFactory,
     DoctorFactory,
@@ -65,6 +67,7 @@ class OtherClinic:
     token: ApiToken
     appointment: Appointment
     day_off: DoctorScheduleException
+    scorecard: Scorecard
 
 
 # How to point each URL with parameters at an object of the other clinic. A new URL with
@@ -110,6 +113,14 @@ OTHER_CLINIC_KWARGS = {
     "scheduling:appointment-cancel": lambda b: {"appointment_id": b.appointment.pk},
     "scheduling:appointment-confirm": lambda b: {"appointment_id": b.appointment.pk},
     "scheduling:appointment-outcome": lambda b: {"appointment_id": b.appointment.pk},
+    "qa:scorecard": lambda b: {"scorecard_id": b.scorecard.pk},
+    "qa:item-override": lambda b: {"scorecard_id": b.scorecard.pk,
+                                   "item_id": b.scorecard.items.first().pk},
+    "qa:mark-reviewed": lambda b: {"scorecard_id": b.scorecard.pk},
+    "qa:acknowledge": lambda b: {"scorecard_id": b.scorecard.pk},
+    "qa:dispute": lambda b: {"scorecard_id": b.scorecard.pk},
+    "qa:answer": lambda b: {"scorecard_id": b.scorecard.pk},
+    "qa:team-member": lambda b: {"user_id": b.scorecard.administrator_id},
 }
 
 
@@ -133,12 +144,15 @@ def clinic_b(other_clinic, outsider, now) -> OtherClinic:
                                      start=now + timedelta(days=1))
     day_off = DoctorScheduleExceptionFactory(doctor=doctor, date=now.date(),
                                              note="Секретный отпуск")
+    administrator = MembershipFactory(clinic=other_clinic, role="administrator").user
+    chat = Chat(conversation_for(other_clinic, patient), administrator, now)
+    good_dialogue(chat)
     return OtherClinic(other_clinic, patient, day, telegram,
                        WhatsAppChannelFactory(clinic=other_clinic), conversation,
                        WebchatChannelFactory(clinic=other_clinic),
                        QuickReply.objects.create(clinic=other_clinic, title="Секретный ответ",
                                                  text="Секретный вопрос"),
-                       token, appointment, day_off)
+                       token, appointment, day_off, scored(chat))
 
 
 def _url(route: Route, b: OtherClinic) -> str:
@@ -178,7 +192,9 @@ def test_nothing_of_another_clinic_is_readable_or_changeable(client, owner, outs
                 continue
             if route.params and route.name not in NOT_AN_OBJECT:
                 assert response.status_code in (401, 403, 404, 405), (url, response.status_code)
-            body = response.content.decode(errors="replace")
+            content = (b"".join(response.streaming_content) if response.streaming
+                       else response.content)
+            body = content.decode(errors="replace")
             for secret in secrets:
                 assert secret not in body, (url, secret)
     clinic_b.patient.refresh_from_db()
