@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import WEEKDAYS, Clinic
+from clinic.models import DEFAULT_SATISFACTION_QUESTION, WEEKDAYS, Clinic
 from clinic.phones import phone_normalize
 
 WEEKDAY_LABELS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
@@ -123,11 +123,16 @@ class ResponseStandardsForm(forms.ModelForm):
         model = Clinic
         fields = ["first_reply_minutes", "reply_minutes", "promise_minutes", "promise_text",
                   "reassign_on_breach", "timer_sweep_seconds", "max_live_dialogues",
-                  "name_style", "emoji_limit", "stop_words"]
+                  "name_style", "emoji_limit", "stop_words", "ask_satisfaction",
+                  "satisfaction_question"]
 
     def __init__(self, *args: Any, instance: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, instance=instance, **kwargs)
         self.initial["stop_words"] = "\n".join(instance.stop_words)
+
+    def clean_satisfaction_question(self) -> str:
+        return (" ".join(self.cleaned_data["satisfaction_question"].split())
+                or DEFAULT_SATISFACTION_QUESTION)
 
     def clean_stop_words(self) -> list[str]:
         words = [w.strip().lower() for w in self.cleaned_data["stop_words"].splitlines()]

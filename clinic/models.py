@@ -36,6 +36,9 @@ def default_stop_words() -> list[str]:
     ]
 
 
+DEFAULT_SATISFACTION_QUESTION = "Оцените, пожалуйста, ответ от 1 до 5: напишите цифру."
+
+
 class NameStyle(models.TextChoices):
     FIRST_NAME = "first_name", _("First name")
     NAME_PATRONYMIC = "name_patronymic", _("First name and patronymic")
@@ -84,6 +87,14 @@ class Clinic(models.Model):
         _("promise to check with the doctor"),
         default="{patient_first_name}, уточню у врача и вернусь к вам в течение 15 минут.",
         help_text=_("Sent by the “check with the doctor” action; variables as in quick replies."))
+    ask_satisfaction = models.BooleanField(
+        _("ask the patient to rate the answer"), default=False,
+        help_text=_("After a resolve, one automatic question on the same channel; a reply of "
+                    "1 to 5 is the patient's rating of the dialogue."))
+    satisfaction_question = models.CharField(
+        _("rating question"), max_length=500, blank=True,
+        default=DEFAULT_SATISFACTION_QUESTION,
+        help_text=_("Empty means the default question."))
 
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -42,6 +42,8 @@ CLINIC_SETTING_FIELDS = (
     "emoji_limit",
     "stop_words",
     "promise_text",
+    "ask_satisfaction",
+    "satisfaction_question",
 )
 
 

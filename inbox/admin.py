@@ -38,10 +38,10 @@ class DialogueWindowAdmin(admin.ModelAdmin):
     """Written by resolving in the inbox; read-only here."""
 
     list_display = ["__str__", "clinic", "status", "outcome", "administrator", "resolved_at",
-                    "resolve_count"]
+                    "resolve_count", "satisfaction"]
     list_filter = ["status", "outcome", "clinic"]
     raw_id_fields = ["conversation", "first_message", "last_message", "appointment",
-                     "administrator", "resolved_by", "reopened_by"]
+                     "administrator", "resolved_by", "reopened_by", "satisfaction_message"]
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -403,6 +403,16 @@ class WindowStatus(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
+class SatisfactionSkip(models.TextChoices):
+    """Why the rating question was not sent after a resolve (the clinic asks for ratings)."""
+
+    WHATSAPP_WINDOW = "whatsapp_window", _("WhatsApp's 24-hour window had closed")
+    OPTED_OUT = "opted_out", _("The patient opted out of all messages")
+    CHANNEL_INACTIVE = "channel_inactive", _("The channel is switched off")
+    NEVER_WROTE = "never_wrote", _("The patient never wrote on this channel")
+    REFUSED = "refused", _("The channel refused the message")
+
+
 class DialogueWindow(models.Model):
     """One dialogue of a conversation, from its first message to a resolve, with how it ended.
 
@@ -444,6 +454,17 @@ class DialogueWindow(models.Model):
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
+    # Patient satisfaction (see inbox.services.satisfaction): the automatic question after the
+    # resolve, asked at most once per dialogue, or why it was not; the patient's answer of 1-5
+    # and the message that carried it.
+    satisfaction_asked_at = models.DateTimeField(_("rating asked"), null=True, blank=True)
+    satisfaction_skipped = models.CharField(_("rating not asked because"), max_length=20,
+                                            choices=SatisfactionSkip.choices, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("patient's rating"), null=True,
+                                                    blank=True)
+    satisfaction_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    satisfaction_message = models.ForeignKey(Message, null=True, blank=True,
+                                             on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("dialogue")
@@ -453,6 +474,9 @@ class DialogueWindow(models.Model):
             models.UniqueConstraint(fields=["conversation"],
                                     condition=Q(status=WindowStatus.REOPENED),
                                     name="window_one_reopened_per_conversation"),
+            models.CheckConstraint(condition=Q(satisfaction__isnull=True)
+                                   | Q(satisfaction__gte=1, satisfaction__lte=5),
+                                   name="window_satisfaction_1_to_5"),
         ]
         indexes = [
             # The scoring backstop reads recently resolved windows.

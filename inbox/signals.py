@@ -12,3 +12,10 @@ dialogue_resolved = Signal()
 
 Keyword arguments: `window_id` (an `inbox.models.DialogueWindow` id). Sent after commit.
 """
+
+satisfaction_recorded = Signal()
+"""A patient rated a dialogue (1-5) in answer to the automatic question after its resolve.
+
+Keyword arguments: `window_id` (an `inbox.models.DialogueWindow` id; the rating is its
+`satisfaction`). Sent after commit.
+"""

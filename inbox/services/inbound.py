@@ -35,6 +35,7 @@ from inbox.models import (
     MessageRevision,
 )
 from inbox.services.live import inbox_changed
+from inbox.services.satisfaction import RATING, rating_record, rating_window
 from inbox.services.timers import timer_start_for_patient
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,17 @@ def _bump(conversation: Conversation, now: datetime, message: Message) -> bool:
     return reopened
 
 
+def _bump_quietly(conversation: Conversation, now: datetime, message: Message) -> None:
+    """A patient message that asks for nothing (a rating): the list shows it and WhatsApp's
+    window moves, but the status, the unread count and the assignee stay as they are."""
+    written = min(message.provider_timestamp or now, now)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_preview=message_preview(message),
+        last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
+        last_patient_message_at=Greatest(Coalesce("last_patient_message_at", Value(written)),
+                                         Value(written)))
+
+
 def _stored(channel: Channel, provider_message_id: str) -> Message | None:
     """The message already stored under this provider id, if any (a re-delivery)."""
     found = list(Message.objects.filter(channel=channel, provider_message_id=provider_message_id)
@@ -173,12 +185,20 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
             ContactIdentity.objects.filter(pk=contact.pk).update(phone=phone)
             contact_link_by_phone(contact=contact)
     conversation = _conversation(contact)
+    rating = rating_window(conversation=conversation, text=event.text, kind=event.kind,
+                           attachments=bool(event.attachments), now=now)
+    payload = {**event.payload, RATING: rating[1]} if rating else event.payload
     message = Message(
         conversation=conversation, channel=channel, direction=Direction.IN, kind=event.kind,
         body=event.text, attachments=[a.as_dict() for a in event.attachments],
-        payload=event.payload, provider_message_id=event.provider_message_id,
+        payload=payload, provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
+    if rating is not None:  # the answer to the rating question: the dialogue stays resolved
+        rating_record(window=rating[0], value=rating[1], message=message, now=now)
+        _bump_quietly(conversation, now, message)
+        result.stored += 1
+        return
     reopened = _bump(conversation, now, message)
     timer_start_for_patient(conversation=conversation, message=message,
                             new_dialogue=reopened, now=now)

@@ -2,7 +2,8 @@
 
 A resolve records (or, after a manual reopen, extends and re-resolves) the conversation's
 `DialogueWindow`: its first and last message, who handled it, the result the administrator
-chose and the visit booked from the chat. The quality app scores these windows.
+chose and the visit booked from the chat. The quality app scores these windows. After the
+resolve the patient may be asked to rate the dialogue (inbox.services.satisfaction).
 """
 
 from datetime import datetime
@@ -21,6 +22,7 @@ from inbox.models import (
     WindowStatus,
 )
 from inbox.selectors import window_after_q, window_appointment_find, window_previous
+from inbox.services.satisfaction import satisfaction_ask_after_commit, satisfaction_messages
 from inbox.signals import dialogue_resolved
 
 NEXT_STEP_MAX = 500
@@ -51,8 +53,11 @@ def window_resolve(*, conversation: Conversation, by: object, outcome: str, next
         window = (DialogueWindow.objects.select_for_update()
                   .filter(conversation=conversation, status=WindowStatus.REOPENED).first())
         previous = window_previous(conversation=conversation, window=window)
-        spoken = Message.objects.filter(conversation=conversation).exclude(
-            kind=MessageKind.SYSTEM)
+        # The rating question and the patients' ratings belong to no dialogue: a rating is
+        # not the first message of the next one, nor a message that waits for an answer.
+        spoken = (Message.objects.filter(conversation=conversation)
+                  .exclude(kind=MessageKind.SYSTEM)
+                  .exclude(pk__in=satisfaction_messages(conversation=conversation).values("pk")))
         if previous is not None:
             spoken = spoken.filter(window_after_q(previous))
         first = (window.first_message if window is not None and window.first_message_id
@@ -87,6 +92,7 @@ def window_resolve(*, conversation: Conversation, by: object, outcome: str, next
         window_id = window.pk
         transaction.on_commit(lambda: dialogue_resolved.send_robust(
             sender=DialogueWindow, window_id=window_id))
+        satisfaction_ask_after_commit(window_id, now)
     return window
 
 

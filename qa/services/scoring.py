@@ -30,6 +30,7 @@ from inbox.models import (
     WindowStatus,
 )
 from inbox.selectors import window_messages
+from inbox.services.satisfaction import RATING, SATISFACTION_QUESTION
 from qa.checklist import ENGINE_VERSION, Dialogue, Item, Outcome, Rules, score
 from qa.checklist import Message as EngineMessage
 from qa.models import (
@@ -96,11 +97,18 @@ def _text(message: Message) -> str:
     return PLACEHOLDERS.get(message.kind, "")
 
 
+def _about_rating(message: Message) -> bool:
+    """The rating question and the patient's rating belong to no dialogue, also when an
+    administrator reopened the dialogue after them."""
+    payload = message.payload or {}
+    return RATING in payload or payload.get("automatic") == SATISFACTION_QUESTION
+
+
 def _engine_message(message: Message, earliest: datetime | None) -> EngineMessage | None:
     """A stored message as the engine reads it; None for a system line. A patient's message
     counts from when they wrote it (as the response timers do: the provider's time, never
     later than its arrival), kept in order after the message before it."""
-    if message.kind == MessageKind.SYSTEM:
+    if message.kind == MessageKind.SYSTEM or _about_rating(message):
         return None
     at = message.created_at
     if message.direction == Direction.IN:
@@ -244,6 +252,7 @@ def _score_into(window: DialogueWindow, revision: ChecklistRevision,
         "administrator": built.administrator,
         "channel_kind": window.conversation.channel.kind, "outcome": window.outcome,
         "next_step": window.next_step, "appointment_id": window.appointment_id,
+        "satisfaction": window.satisfaction,  # the patient's rating, when it came first
     }
     creating = scorecard is None
     if creating:
