@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qa import composer, views
+from qa import composer, editor, views
 
 app_name = "qa"
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("me/", views.mine, name="me"),
     path("team/", views.team, name="team"),
     path("team/<int:user_id>/", views.team_member, name="team-member"),
+    path("checklist/", editor.checklist, name="checklist"),
+    path("checklist/settings/", editor.checklist_settings, name="checklist-settings"),
+    path("checklist/<int:revision_id>/", editor.checklist_revision, name="checklist-revision"),
     path("<int:scorecard_id>/", views.scorecard, name="scorecard"),
     path("<int:scorecard_id>/items/<int:item_id>/override/", views.item_override,
          name="item-override"),
@@ -18,4 +21,5 @@ urlpatterns = [
          name="acknowledge"),
     path("<int:scorecard_id>/dispute/", views.feedback, {"action": "dispute"}, name="dispute"),
     path("<int:scorecard_id>/answer/", views.feedback, {"action": "answer"}, name="answer"),
+    path("<int:scorecard_id>/rescore/", editor.rescore, name="rescore"),
 ]

@@ -121,6 +121,8 @@ OTHER_CLINIC_KWARGS = {
     "qa:dispute": lambda b: {"scorecard_id": b.scorecard.pk},
     "qa:answer": lambda b: {"scorecard_id": b.scorecard.pk},
     "qa:team-member": lambda b: {"user_id": b.scorecard.administrator_id},
+    "qa:rescore": lambda b: {"scorecard_id": b.scorecard.pk},
+    "qa:checklist-revision": lambda b: {"revision_id": b.scorecard.revision_id},
 }
 
 
