@@ -4,7 +4,8 @@ What it measures
     1. Dialogues per second: --dialogues generated Russian dialogues of 10–40 messages (patient,
        administrator, automatic messages, notes, promises; prices, emoji, names in several cases,
        misspellings and made-up surnames so the word caches keep missing) scored against the
-       default checklist 1.2. Timed from a cold start: loading the dictionaries is included.
+       default checklist 1.2. Timed from a cold start (loading the dictionaries included), then
+       again on as many new dialogues in the same, now warm, process (a worker's steady state).
     2. Peak memory of the process (ru_maxrss), dictionaries included.
     3. The draft-hint check the composer calls while the administrator types: p50/p95/max over
        --drafts drafts (warm process, as in a running web worker), first in the engine alone,
@@ -191,6 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     data = [dialogue(n, rng) for n in range(args.dialogues)]
+    more = [dialogue(args.dialogues + n, rng) for n in range(args.dialogues)]
     texts = drafts(args.drafts, rng)
     messages = sum(len(d["messages"]) for d in data)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -200,6 +202,10 @@ def main() -> None:
     from qa.checklist.json_io import dialogue_from_json, rules_from_json
     results = [score(dialogue_from_json(d)) for d in data]
     elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    for d in more:
+        score(dialogue_from_json(d))
+    warm = time.perf_counter() - started
 
     from qa.checklist.hints import DraftContext, draft_hints
     context = DraftContext(rules=rules_from_json({}), first_reply=True, patient_first_name="Анна",
@@ -216,6 +222,8 @@ def main() -> None:
     scored = [r.score for r in results if r.score is not None]
     print(f"dialogues: {len(data)} ({messages} messages, {messages / len(data):.1f} per dialogue)")
     print(f"scoring, cold start included: {elapsed:.2f} s = {len(data) / elapsed:.0f} dialogues/s")
+    print(f"scoring {len(more)} more in the warm process: {warm:.2f} s = "
+          f"{len(more) / warm:.0f} dialogues/s")
     print(f"mean score: {sum(scored) / len(scored):.1f}")
     print(f"peak memory: {peak:.0f} MB (before importing the engine: {rss_before:.0f} MB)")
     print(f"draft hints over {len(texts)} drafts: p50 {percentile(timings, 0.5):.2f} ms, "

@@ -13,7 +13,7 @@ from qa.checklist.items import (
 )
 from qa.checklist.names import forms, mentions, mentions_pair
 from qa.checklist.spelling import mistakes, suggestions
-from qa.checklist.text import emoji_count, ends_with_question, has_price, sentences, words
+from qa.checklist.text import emoji_count, ends_with_question, has_price, words
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def draft_hints(text: str, context: DraftContext) -> list[Hint]:
     ws = words(text)
     if not ends_with_question(text):
         hints.append(Hint("ends_with_question", gettext_noop("End with a question.")))
-    if is_bare_price(sentences(text)):
+    if is_bare_price((text,)):
         hints.append(Hint("no_bare_price", gettext_noop(
             "A bare price: add what it includes, an offer and a question.")))
     found = stop_word(text, rules.stop_words)

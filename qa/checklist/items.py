@@ -163,8 +163,14 @@ class Names:
         return mentions(ws, self.first or self.given)
 
 
+def _names(r: Reading) -> "Names":
+    if "names" not in r.memo:
+        r.memo["names"] = Names(r)
+    return r.memo["names"]
+
+
 def name_used(r: Reading) -> Verdict:
-    names = Names(r)
+    names = _names(r)
     style = r.rules.name_style
     for reply in r.replies:
         for i, text in zip(reply.indexes, reply.texts, strict=True):
@@ -218,17 +224,18 @@ def ends_with_question_item(r: Reading) -> Verdict:
 
 # 7–8: prices -----------------------------------------------------------------------------------
 
-def is_bare_price(reply_sentences: tuple[tuple[str, tuple[Word, ...]], ...]) -> bool:
-    """Only a price: every sentence names a price or only greets, no question, and nothing that
-    continues it ("5000 руб.", "Кабинетное отбеливание — 18 500 ₽.", "Здравствуйте! От 7000 ₽.");
-    "…в зависимости от системы" or an offer continues it."""
+@lru_cache(maxsize=8192)
+def is_bare_price(texts: tuple[str, ...]) -> bool:
+    """Only a price: every sentence of the reply's bubbles names a price or only greets, no
+    question, and nothing that continues it ("5000 руб.", "Кабинетное отбеливание — 18 500 ₽.",
+    "Здравствуйте! От 7000 ₽."); "…в зависимости от системы" or an offer continues it."""
     priced = False
-    for text, ws in reply_sentences:
+    for text, ws in (s for t in texts for s in sentences(t)):
         if "?" in text or ws in lexicon("price_continuations"):
             return False
         if has_price(text):
             priced = True
-        elif ws and not _ceremonial(ws):
+        elif ws and not _ceremonial(text):
             return False
     return priced
 
@@ -237,7 +244,7 @@ def no_bare_price(r: Reading) -> Verdict:
     priced = [reply for reply in r.replies if has_price(reply.text)]
     if not priced:
         return verdict("na", [], gettext_noop("No prices were sent."))
-    bare = [reply for reply in priced if is_bare_price(reply.sentences)]
+    bare = [reply for reply in priced if is_bare_price(reply.texts)]
     if bare:
         return verdict("fail", [i for reply in bare for i in reply.indexes],
                        gettext_noop("A reply is only a price, with nothing after it."))
@@ -274,8 +281,10 @@ def price_given(r: Reading) -> Verdict:
 
 # 9: structure ----------------------------------------------------------------------------------
 
-def _ceremonial(ws: tuple[Word, ...]) -> bool:
+@lru_cache(maxsize=16384)
+def _ceremonial(sentence: str) -> bool:
     """A sentence that only greets, introduces, thanks for writing or asks for the name."""
+    ws = words(sentence)
     if not ws or ws in lexicon("address_questions"):
         return True
     matched = set()
@@ -288,8 +297,8 @@ def _ceremonial(ws: tuple[Word, ...]) -> bool:
 
 def _informs(sentence: tuple[str, tuple[Word, ...]]) -> bool:
     """A sentence that tells something: not a question, not ceremony."""
-    text, ws = sentence
-    return not ends_with_question(text) and not _ceremonial(ws)
+    text, _ = sentence
+    return not ends_with_question(text) and not _ceremonial(text)
 
 
 def _answers(reply: Reply) -> bool:
@@ -321,7 +330,7 @@ def structure(r: Reading) -> Verdict:
     reply = substantive(r)
     if reply is None:
         return verdict("fail", [], gettext_noop("No reply answered the request."))
-    names = Names(r)
+    names = _names(r)
     start = reply.indexes[0]
     known = bool(names.first) or any(
         is_name(w) for i in range(start) if r.patient(i) for w in words(r.messages[i].text))

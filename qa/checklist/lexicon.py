@@ -73,6 +73,7 @@ class Lexicon:
             else:
                 for form in {head.value, *head.forms}:
                     self._by_form.setdefault(form, []).append(entry)
+        self._heads = frozenset(self._by_form)
 
     def _candidates(self, word: Word):
         by_form = self._by_form
@@ -101,7 +102,10 @@ class Lexicon:
         return None
 
     def _scan(self, words: tuple[Word, ...]):
+        heads, prefixes = self._heads, self._by_prefix
         for i, word in enumerate(words):
+            if heads.isdisjoint(word.lemmas) and word.low[:2] not in prefixes:
+                continue  # the common case, decided by one set operation
             for phrase, tokens in self._candidates(word):
                 end = self._match_at(tokens, words, i)
                 if end is not None:

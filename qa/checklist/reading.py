@@ -7,7 +7,7 @@ Timing uses clinic.hours, the same arithmetic as the inbox's response timers: a 
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from clinic.hours import add_working_minutes
 from qa.checklist.dialogue import Dialogue, Message
@@ -77,6 +77,7 @@ def _asks_for_something(ws: tuple[Word, ...]) -> bool:
                for w in ws)
 
 
+@lru_cache(maxsize=16384)
 def is_acknowledgement(text: str) -> bool:
     """A message that needs no reply once the clinic has answered: no question, no request,
     and either thanks or goodbye ("Нет, спасибо, сама напишу", "И вам!") or only a short
@@ -102,6 +103,7 @@ class Reading:
         self.dialogue = dialogue
         self.messages = dialogue.messages
         self.rules = dialogue.rules
+        self.memo: dict[str, object] = {}  # what several items read, worked out once
 
     def admin(self, i: int) -> bool:
         m = self.messages[i]

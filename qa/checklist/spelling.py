@@ -50,10 +50,14 @@ def is_known(low: str, extra: frozenset[str] = frozenset()) -> bool:
     return False
 
 
-def _skip(word: Word) -> bool:
-    text = word.text
-    return (len(text) < 2 or not re.search(r"[а-яё]", word.low) or re.search(r"[a-z\d]", word.low)
-            is not None or (text.isupper() and len(text) <= 6))
+_NOT_RUSSIAN = re.compile(r"[a-z\d]|^[^а-яё]*$")
+
+
+@lru_cache(maxsize=CACHE_WORDS)
+def _skip(text: str) -> bool:
+    """Not checked: one letter, Latin or digits, no Cyrillic, an abbreviation (МРТ, ОПТГ)."""
+    return (len(text) < 2 or _NOT_RUSSIAN.search(fold(text)) is not None
+            or (text.isupper() and len(text) <= 6))
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -94,7 +98,7 @@ def mistakes(text: str, extra: frozenset[str] = frozenset()) -> list[Word]:
     clean = _URL.sub(lambda m: " " * len(m.group()), text)
     out = []
     for word in words(clean):
-        if _skip(word) or is_known(word.low, extra):
+        if _skip(word.text) or is_known(word.low, extra):
             continue
         if (word.low not in word_list("nonstandard") and word.text[0].isupper()
                 and (_quoted(clean, word.start) or not _starts_sentence(clean, word.start))

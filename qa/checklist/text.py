@@ -6,6 +6,7 @@ look-ups, never in what is shown.
 
 import logging
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -72,6 +73,7 @@ _AFTER_EMOJI = re.compile(r".+?(?:[\u2190-\u2bff\U0001F000-\U0001FAFF\ufe0f]+(?=
 def sentences(text: str) -> tuple[tuple[str, tuple[Word, ...]], ...]:
     """The sentences of a text, each with its words (lines never join into one sentence)."""
     ws = words(text)
+    starts = [w.start for w in ws]
     out = []
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -79,7 +81,7 @@ def sentences(text: str) -> tuple[tuple[str, tuple[Word, ...]], ...]:
             for s in razdel.sentenize(piece.group()):
                 if s.text.strip():
                     start, stop = offset + piece.start() + s.start, offset + piece.start() + s.stop
-                    out.append((s.text, tuple(w for w in ws if start <= w.start < stop)))
+                    out.append((s.text, ws[bisect_left(starts, start):bisect_left(starts, stop)]))
         offset += len(line)
     return tuple(out)
 
