@@ -44,9 +44,11 @@ def draft_context(*, conversation: Conversation, user: object) -> DraftContext:
     messages = _dialogue_messages(conversation)
     staff = [m for m in messages if m.direction == Direction.OUT and m.author_id is not None]
     last_patient = []
-    for m in messages:  # the patient's messages since the clinic last wrote
+    for m in messages:  # the patient's messages since staff last wrote (not an automatic one)
         if m.direction == Direction.OUT:
-            break
+            if m.author_id is not None:
+                break
+            continue
         last_patient.append(m.body)
     patient = conversation.patient
     clinic = conversation.clinic

@@ -133,10 +133,12 @@ def scorecard_get_for_user(*, user: object, clinic: Clinic, pk: int) -> Scorecar
             .get(pk=pk))
 
 
-def scorecard_history(*, scorecard: Scorecard) -> QuerySet[Scorecard]:
-    """Every scorecard of the same dialogue, oldest first (the current one last)."""
-    return (Scorecard.objects.filter(window_id=scorecard.window_id)
-            .select_related("revision").order_by("scored_at", "id"))
+def scorecard_history(*, scorecard: Scorecard, user: object) -> QuerySet[Scorecard]:
+    """Every scorecard of the same dialogue this person may see, oldest first (the current one
+    last): an administrator sees only those that were theirs."""
+    return (scorecard_list_for_user(user=user, clinic=scorecard.clinic,
+                                    filters=ScorecardFilters(current_only=False))
+            .filter(window_id=scorecard.window_id).order_by("scored_at", "id"))
 
 
 def scorecard_messages(*, scorecard: Scorecard) -> QuerySet[Message]:

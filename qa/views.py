@@ -106,15 +106,9 @@ def scorecard(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     reviewed and answers a dispute here, the administrator acknowledges or disputes."""
     card = _scorecard(request, scorecard_id)
     thread = list(scorecard_messages(scorecard=card))
-    context = _panel_context(request, card)
-    evidence: dict[int, list[str]] = {}
-    for item in context["items"]:
-        for message_id in item.evidence:
-            evidence.setdefault(message_id, []).append(item.code)
-    for message in thread:
-        message.evidence_codes = " ".join(evidence.get(message.pk, []))
+    history = list(scorecard_history(scorecard=card, user=request.user))
     return render(request, "qa/scorecard.html", {
-        **context, "thread": thread, "history": list(scorecard_history(scorecard=card)),
+        **_panel_context(request, card), "thread": thread, "history": history,
         "timezone": request.clinic.timezone})
 
 

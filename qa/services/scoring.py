@@ -10,6 +10,7 @@ scorecard is updated in place: items keep their overrides by code, comments and 
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -34,6 +35,7 @@ from inbox.services.satisfaction import RATING, SATISFACTION_QUESTION
 from qa.checklist import ENGINE_VERSION, Dialogue, Item, Outcome, Rules, score
 from qa.checklist import Message as EngineMessage
 from qa.models import (
+    AckState,
     ChecklistRevision,
     ItemOverride,
     ItemResult,
@@ -48,6 +50,8 @@ from scheduling.models import Doctor, Service
 # The backstop scores windows resolved at least GRACE ago (the task has had its chance) and
 # at most LOOKBACK ago (how long a broker or worker outage may last without losing scorecards;
 # the bound keeps the minute's query small however many dialogues a clinic has had).
+logger = logging.getLogger(__name__)
+
 BACKSTOP_GRACE = timedelta(minutes=1)
 BACKSTOP_LOOKBACK = timedelta(days=14)
 BACKSTOP_BATCH = 100
@@ -258,6 +262,10 @@ def _score_into(window: DialogueWindow, revision: ChecklistRevision,
     if creating:
         scorecard = Scorecard(**fields)
     else:
+        if scorecard.administrator_id != getattr(built.administrator, "pk", None):
+            # Another administrator closed the reopened dialogue: the answer was the first one's.
+            fields.update(ack_state=AckState.NONE, ack_comment="", ack_at=None,
+                          dispute_answer="", dispute_answered_by=None, dispute_answered_at=None)
         for name, value in fields.items():
             setattr(scorecard, name, value)
     scorecard.save()
@@ -334,11 +342,17 @@ def scorecards_process_due(*, now: datetime) -> int:
     due = (DialogueWindow.objects
            .filter(status=WindowStatus.RESOLVED, resolved_at__lte=now - BACKSTOP_GRACE,
                    resolved_at__gte=now - BACKSTOP_LOOKBACK)
-           .exclude(outcome=DialogueOutcome.NO_REPLY_NEEDED, clinic_replied=False)
+           .exclude(~Exists(Scorecard.objects.filter(window=OuterRef("pk"), is_current=True)),
+                    outcome=DialogueOutcome.NO_REPLY_NEEDED, clinic_replied=False)
            .filter(~Exists(up_to_date)).order_by("resolved_at", "id")
            .values_list("pk", flat=True))
-    return sum(scorecard_build(window_id=pk, now=now) is not None
-               for pk in list(due[:BACKSTOP_BATCH]))
+    scored = 0
+    for pk in list(due[:BACKSTOP_BATCH]):
+        try:
+            scored += scorecard_build(window_id=pk, now=now) is not None
+        except Exception:  # one broken dialogue must not hold back every later one
+            logger.exception("scoring dialogue window %s failed", pk)
+    return scored
 
 
 def revision_order(revision: ChecklistRevision) -> tuple[int, ...]:

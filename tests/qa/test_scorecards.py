@@ -8,15 +8,16 @@ import pytest
 import time_machine
 from django.db.models import RestrictedError
 
-from inbox.models import Message
+from inbox.models import Conversation, Message
 from qa.checklist import CODES, ENGINE_VERSION
 from qa.models import ItemOverride, Scorecard, ScorecardItem
 from qa.selectors import checklist_revision_current, scorecard_history
 from qa.services.access import QaRefused
-from qa.services.review import scorecard_override
+from qa.services.review import scorecard_acknowledge, scorecard_override
 from qa.services.revisions import checklist_revision_save, qa_settings_update
 from qa.services.scoring import scorecard_build, scorecard_rescore, scorecards_process_due
 from qa.tasks import scorecard_build_task, scorecards_process_due_task
+from tests.clinic.factories import MembershipFactory
 from tests.qa.factories import Chat, conversation_for, good_dialogue, scored
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,22 @@ def test_reopening_and_resolving_again_updates_the_scorecard_and_keeps_the_overr
     assert greeting.overrides.get().comment == "Поздоровалась голосом"
     assert again.items.get(code="result").result == "pass"  # the new outcome was scored
     assert ScorecardItem.objects.count() == len(CODES)
+
+
+def test_a_dialogue_that_changes_hands_drops_the_first_administrators_answer(
+        chat, clinic, administrator):
+    bare_price_dialogue(chat)
+    scorecard = scored(chat, "not_about_visit")
+    scorecard_acknowledge(scorecard=scorecard, by=administrator, comment="Учту", now=chat.at)
+
+    chat.reopen()
+    other = MembershipFactory(clinic=clinic, role="administrator").user
+    Conversation.objects.filter(pk=chat.conversation.pk).update(assignee=other)
+    chat.admin("Мария, это цена за всю гигиену. Записать вас на пятницу?", author=other)
+    again = scored(chat, "next_step", "Ответит до пятницы")
+
+    assert again.pk == scorecard.pk and again.administrator == other
+    assert (again.ack_state, again.ack_comment, again.ack_at) == ("none", "", None)
 
 
 def test_a_failed_critical_item_makes_the_score_zero(chat, clinic, owner, now):
@@ -187,7 +204,8 @@ def test_rescoring_with_a_newer_revision_keeps_the_old_scorecard_in_history(
     assert (old.is_current, old.superseded_by, old.revision.number) == (False, new, "1.2")
     assert new.is_current and new.revision == newer and new.window_id == old.window_id
     assert not new.items.filter(code="greeting").exists()
-    assert list(scorecard_history(scorecard=new)) == [old, new]
+    assert list(scorecard_history(scorecard=new, user=manager)) == [old, new]
+    assert list(scorecard_history(scorecard=new, user=old.administrator)) == [old, new]
     assert old.items.count() == len(CODES)  # history keeps its items
     with pytest.raises(QaRefused):
         scorecard_rescore(scorecard=new, revision=newer, by=manager, now=now)  # not newer
