@@ -28,6 +28,7 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py seed_demo_channels
 	DEBUG=1 $(BIN)/python manage.py seed_demo_scheduling
+	DEBUG=1 $(BIN)/python manage.py seed_demo_quality
 	@echo
 	@echo "Clinic Inbox: open http://$(HOST):$(PORT)/ and sign in with a login above. Ctrl-C stops everything."
 	@echo "Fake Telegram/WhatsApp APIs on :$(FAKE_PROVIDERS_PORT); simulated patients: $(SIMULATE_RATE) messages/s (SIMULATE_RATE=0 for none)."
