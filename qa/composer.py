@@ -19,7 +19,7 @@ from inbox.models import (
 )
 from inbox.selectors import conversation_list, window_after_q, window_latest
 from qa.checklist.hints import DraftContext, Hint, draft_hints
-from qa.checklist.lexicon import text_has
+from qa.checklist.items import complains
 from qa.selectors import checklist_revision_current
 from qa.services.scoring import rules_build
 
@@ -55,7 +55,7 @@ def draft_context(*, conversation: Conversation, user: object) -> DraftContext:
     return DraftContext(
         rules=rules_build(clinic=clinic, revision=checklist_revision_current(clinic=clinic)),
         first_reply=not staff,
-        after_complaint=any(text_has("dissatisfaction", body) for body in last_patient),
+        after_complaint=any(complains(body) for body in last_patient),
         patient_first_name=(patient.first_name or None) if patient else None,
         patient_patronymic=(patient.patronymic or None) if patient else None,
         patient_last_name=(patient.last_name or None) if patient else None,

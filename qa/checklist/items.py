@@ -353,7 +353,7 @@ def structure(r: Reading) -> Verdict:
 
 # 10–12: form -----------------------------------------------------------------------------------
 
-def _complains(text: str) -> bool:
+def complains(text: str) -> bool:
     """Dissatisfaction with this clinic: a sentence about another clinic does not count."""
     return text_has("dissatisfaction", text) and any(
         ws in lexicon("dissatisfaction") and ws not in lexicon("other_clinic")
@@ -361,7 +361,7 @@ def _complains(text: str) -> bool:
 
 
 def complaints(r: Reading) -> list[int]:
-    return [i for i in range(len(r.messages)) if r.patient(i) and _complains(r.messages[i].text)]
+    return [i for i in range(len(r.messages)) if r.patient(i) and complains(r.messages[i].text)]
 
 
 def emoji_item(r: Reading) -> Verdict:
