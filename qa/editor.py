@@ -102,7 +102,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
         return redirect("qa:checklist")
     try:
         revision = checklist_revision_save(clinic=clinic, by=request.user, changes=changes,
-                                           now=clock.now())
+                                           now=clock.now(), based_on=current)
     except QaRefused as refused:
         form.add_error(None, str(refused))
         return _page(request, form=form)

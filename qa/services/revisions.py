@@ -195,16 +195,20 @@ def _changed(before: list[ItemSpec], after: list[ItemSpec]) -> tuple[dict, dict]
 
 
 def checklist_revision_save(*, clinic: Clinic, by: object,
-                            changes: Mapping[str, Mapping[str, Any]],
-                            now: datetime) -> ChecklistRevision:
+                            changes: Mapping[str, Mapping[str, Any]], now: datetime,
+                            based_on: ChecklistRevision | None = None) -> ChecklistRevision:
     """The owner's edit: a new revision with the next number, a copy of the current one with
     `changes` ({code: {"weight": 2, "critical": True, "parameters": {"emoji_limit": 1}}}),
     that scores new dialogues from now on; scorecards keep the revision they were scored
-    with. Nothing changed: the current revision, and no new one."""
+    with. Nothing changed: the current revision, and no new one. With `based_on` (the revision
+    the owner edited), refused when another revision became current meanwhile."""
     role_require(user=by, clinic_id=clinic.pk, role=Role.OWNER)
     with transaction.atomic():
         Clinic.objects.select_for_update().filter(pk=clinic.pk).get()  # one edit at a time
         current = checklist_revision_ensure_default(clinic=clinic)
+        if based_on is not None and based_on.pk != current.pk:  # another owner saved first
+            raise QaRefused(_("Revision %(number)s was saved while you were editing: check your "
+                              "changes against it and save again.") % {"number": current.number})
         before = _specs(current)
         after = _apply(before, changes)
         if after == before:

@@ -152,3 +152,13 @@ def test_each_clinic_has_its_own_current_revision(clinic, owner, now):
                             changes={"emoji": {"enabled": False}})
     assert checklist_revision_current(clinic=other).number == "1.2"
     assert checklist_revision_current(clinic=clinic).number == "1.3"
+
+
+def test_a_save_based_on_a_revision_that_is_no_longer_current_is_refused(clinic, owner, now):
+    edited = checklist_revision_current(clinic=clinic)
+    checklist_revision_save(clinic=clinic, by=owner, now=now,
+                            changes={"emoji": {"parameters": {"emoji_limit": 1}}})
+    with pytest.raises(QaRefused, match="was saved while you were editing"):
+        checklist_revision_save(clinic=clinic, by=owner, now=now, based_on=edited,
+                                changes={"emoji": {"parameters": {"emoji_limit": 3}}})
+    assert checklist_revision_current(clinic=clinic).number == "1.3"
