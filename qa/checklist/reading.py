@@ -130,9 +130,6 @@ class Reading:
                       tuple(self.messages[i].kind for i in g), self.messages[g[0]].at)
                 for g in groups]
 
-    def reply_of(self, i: int) -> Reply:
-        return next(r for r in self.replies if i in r.indexes)
-
     def patient_before(self, reply: Reply) -> list[int]:
         """The patient messages this reply answers: those since the previous reply."""
         out = []

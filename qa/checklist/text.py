@@ -126,7 +126,6 @@ PRICE = re.compile(
 _COST_WORD = re.compile(r"(?:стоим|стоит|стоят|цен[аеуы]|составля|обойд[её]тся|прайс)",
                         re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"(?<![\d:.,/+])(\d{1,3}(?:[  \u202f]\d{3})+|\d{3,6})(?![\d:./])")
-PERCENT = re.compile(r"\d+\s?%|\d+\s?процент", re.IGNORECASE)
 
 
 @lru_cache(maxsize=8192)
