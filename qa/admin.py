@@ -43,6 +43,7 @@ class ChecklistItemInline(ReadOnlyMixin, admin.TabularInline):
 class ChecklistRevisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["clinic", "number", "is_current", "created_at", "created_by"]
     list_filter = ["is_current", "clinic"]
+    list_select_related = ["clinic", "created_by"]
     inlines = [ChecklistItemInline]
 
 
@@ -69,6 +70,7 @@ class ScorecardAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class ScorecardItemAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["scorecard", "code", "result", "auto_result"]
     list_filter = ["code", "result"]
+    list_select_related = ["scorecard"]
     raw_id_fields = ["scorecard"]
 
 

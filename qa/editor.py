@@ -9,7 +9,7 @@ scored with.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from qa.forms import (
     parameter_default,
     parameter_shown,
 )
-from qa.models import ChecklistRevision, Scorecard
+from qa.models import ChecklistItem, ChecklistRevision, Scorecard
 from qa.selectors import (
     checklist_revision_current,
     checklist_revision_list,
@@ -133,7 +133,8 @@ def checklist_settings(request: HttpRequest) -> HttpResponse:
 def checklist_revision(request: HttpRequest, revision_id: int) -> HttpResponse:
     """One revision, read-only: what scorecards scored with it were scored against."""
     try:
-        revision = _revisions(request.clinic).get(pk=revision_id)
+        items = Prefetch("items", queryset=ChecklistItem.objects.order_by("position", "id"))
+        revision = _revisions(request.clinic).prefetch_related(items).get(pk=revision_id)
     except ChecklistRevision.DoesNotExist:
         raise Http404 from None
     _parameters(request.clinic, revision)

@@ -23,9 +23,8 @@ from qa.models import (
 )
 from qa.selectors import ScorecardFilters, checklist_revision_current
 from qa.services.access import QaRefused
+from qa.services.review import COMMENT_MAX
 from qa.services.revisions import PARAMETERS, WEIGHT_MAX
-
-COMMENT_MAX = 2000
 
 
 def _date_input() -> forms.DateInput:

@@ -31,14 +31,9 @@ def checklist_revision_current(*, clinic: Clinic) -> ChecklistRevision:
 
 
 def checklist_revision_list(*, clinic: Clinic) -> QuerySet[ChecklistRevision]:
-    """Every revision of the clinic, newest first, with its items and `used` (a scorecard
-    uses it, so it can no longer change)."""
+    """Every revision of the clinic, newest first, with who made it."""
     checklist_revision_ensure_default(clinic=clinic)
-    return (ChecklistRevision.objects.filter(clinic=clinic)
-            .annotate(used=Exists(Scorecard.objects.filter(revision=OuterRef("pk"))))
-            .select_related("created_by")
-            .prefetch_related(Prefetch("items",
-                                       queryset=ChecklistItem.objects.order_by("position", "id")))
+    return (ChecklistRevision.objects.filter(clinic=clinic).select_related("created_by")
             .order_by("-id"))
 
 
