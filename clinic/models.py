@@ -216,6 +216,11 @@ class Patient(models.Model):
     preferred_time_of_day = models.CharField(_("preferred time of day"), max_length=20,
                                              blank=True, choices=TimeOfDay.choices)
     preferred_days = models.JSONField(_("preferred days"), default=list, blank=True)
+    # The patient's own order of channels for automatic messages (Channel values); the
+    # preferred channel, when set, comes first. Campaigns fill the rest with the clinic's order.
+    channel_order = models.JSONField(_("channels in order"), default=list, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES,
+                                default="ru")
     opted_out_all = models.BooleanField(_("opted out of all messages"), default=False)
     open_complaint = models.BooleanField(_("open complaint"), default=False)
     left_unhappy = models.BooleanField(_("left unhappy"), default=False)
@@ -252,6 +257,13 @@ class ConsentTopic(models.TextChoices):
     BIRTHDAY = "birthday", _("Birthday greeting")
     EDUCATION = "education", _("Educational mailings")
     PROMOTIONS = "promotions", _("Promotions")
+    # 152-FZ: consent to the processing of personal data is a document of its own, never
+    # bundled with consent to messages; it is kept in the same ledger but shown apart.
+    DATA_PROCESSING = "data_processing", _("Personal data processing")
+
+
+MESSAGE_TOPICS = tuple(t for t in ConsentTopic.values if t != ConsentTopic.DATA_PROCESSING)
+"""The topics of messages to the patient (everything but data processing)."""
 
 
 class ConsentSource(models.TextChoices):
@@ -261,6 +273,7 @@ class ConsentSource(models.TextChoices):
     FORM = "form", _("Signed form")
     WEBSITE = "website", _("Website form")
     IMPORT = "import", _("Imported")
+    STOP = "stop", _("Stop word from the patient")
 
 
 class ConsentEvent(models.Model):

@@ -1,5 +1,6 @@
 """Reads of the core domain."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -70,6 +71,22 @@ def patient_consent_state(*, patient: Patient) -> dict[str, ConsentEvent | None]
         if state[event.topic] is None:  # rows come newest first
             state[event.topic] = event
     return state
+
+
+OPT_IN_TOPICS = frozenset({ConsentTopic.BIRTHDAY, ConsentTopic.EDUCATION,
+                           ConsentTopic.PROMOTIONS, ConsentTopic.DATA_PROCESSING})
+"""Topics that need a consent on record. The others are about the patient's own care (38-FZ
+does not count them as advertising) and are sent unless the patient withdrew."""
+
+
+def consent_granted(*, events: Iterable[ConsentEvent], topic: str, channel: str) -> bool:
+    """Whether messages of `topic` may reach the patient on `channel`. `events` are the
+    patient's ledger rows, newest first: the newest row for the topic on this channel or on
+    every channel ("") decides; with none, the topic's default (see OPT_IN_TOPICS)."""
+    for event in events:
+        if event.topic == topic and event.channel in ("", channel):
+            return event.granted
+    return topic not in OPT_IN_TOPICS
 
 
 # Beat asks for a heartbeat every minute; three missed ones mean background work has stopped.

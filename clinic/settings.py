@@ -173,6 +173,9 @@ CELERY_TASK_ROUTES = {
     "inbox.tasks.timer_breach_task": {"queue": "inbound"},
     "qa.tasks.scorecard_build_task": {"queue": "slow"},
     "qa.tasks.scorecards_process_due_task": {"queue": "slow"},
+    "campaigns.tasks.plan_all_task": {"queue": "slow"},
+    "campaigns.tasks.appointment_plan_task": {"queue": "slow"},
+    "campaigns.tasks.dispatches_process_due_task": {"queue": "slow"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -186,6 +189,11 @@ CELERY_BEAT_SCHEDULE = {
     # The backstop for scorecards whose task was lost (qa.services.scoring).
     "scorecards-process-due": {"task": "qa.tasks.scorecards_process_due_task",
                                "schedule": float(env_int("SCORECARD_SWEEP_SECONDS", 60))},
+    # Reminders and recall: two static entries, never one per patient (campaigns.services).
+    "campaigns-plan": {"task": "campaigns.tasks.plan_all_task",
+                       "schedule": float(env_int("CAMPAIGN_PLAN_SECONDS", 300))},
+    "campaigns-dispatch": {"task": "campaigns.tasks.dispatches_process_due_task",
+                           "schedule": float(env_int("CAMPAIGN_DISPATCH_SECONDS", 60))},
 }
 
 # --- Response timers ------------------------------------------------------------------------
@@ -359,3 +367,17 @@ OUTBOUND_FILE_MAX_BYTES = env_int("OUTBOUND_FILE_MAX_BYTES", 5 * 1024 * 1024)
 OUTBOUND_FILE_TYPES = ["image/jpeg", "image/png", "application/pdf",
                        "application/msword",
                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+
+# --- E-mail (campaigns' e-mail channel) -------------------------------------------------------
+# Automatic e-mails go out only when EMAIL_FROM is set; without it the e-mail channel is
+# "not set up" and rules use the messengers. EMAIL_HOST etc. are Django's usual settings;
+# in development (DEBUG) mail is printed to the console.
+EMAIL_FROM = os.environ.get("EMAIL_FROM", "")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 10
+if DEBUG and not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

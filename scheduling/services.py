@@ -23,6 +23,7 @@ from scheduling.models import (
     Service,
 )
 from scheduling.selectors import LEAD_TIME, Slot, doctor_working_spans, free_slots
+from scheduling.signals import appointment_changed
 
 EXCLUSION_VIOLATION = "23P01"
 NEXT_SLOTS_SHOWN = 5
@@ -99,6 +100,11 @@ def _slot_taken(*, clinic: Clinic, service: Service, doctor: Doctor, start: date
         not_before=start))
 
 
+def _announce(appointment_id: int) -> None:
+    transaction.on_commit(lambda: appointment_changed.send_robust(
+        sender=Appointment, appointment_id=appointment_id))
+
+
 def _lock_doctor(doctor: Doctor) -> None:
     """Bookings for one doctor take turns. Concurrent inserts checked only by the exclusion
     constraint can deadlock each other on Postgres instead of failing cleanly; the constraint
@@ -119,10 +125,12 @@ def appointment_book(
             if _overlaps(doctor=doctor, start=start, end=end):
                 raise _slot_taken(clinic=clinic, service=service, doctor=doctor, start=start,
                                   now=now)
-            return Appointment.objects.create(
+            appointment = Appointment.objects.create(
                 clinic=clinic, patient=patient, doctor=doctor, service=service, start=start,
                 end=end, status=AppointmentStatus.BOOKED, created_by=created_by,
                 created_at=now, source_conversation_id=source_conversation_id)
+            _announce(appointment.pk)
+            return appointment
     except IntegrityError as error:
         if not _is_exclusion_violation(error):
             raise
@@ -161,6 +169,7 @@ def appointment_reschedule(
                 pk=appointment.pk, status__in=[AppointmentStatus.BOOKED,
                                                AppointmentStatus.CONFIRMED],
             ).update(**fields)
+            _announce(appointment.pk)
     except IntegrityError as error:
         if not _is_exclusion_violation(error):
             raise
@@ -184,6 +193,8 @@ def appointment_cancel(*, appointment: Appointment, reason: str, now: datetime) 
     updated = Appointment.objects.filter(
         pk=appointment.pk, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED],
     ).update(**fields)
+    if updated:
+        _announce(appointment.pk)
     if not updated:
         appointment.refresh_from_db()
         if appointment.status != AppointmentStatus.CANCELLED:

@@ -37,6 +37,7 @@ from inbox.models import (
 from inbox.services.live import inbox_changed
 from inbox.services.satisfaction import RATING, rating_record, rating_window
 from inbox.services.timers import timer_start_for_patient
+from inbox.signals import patient_message_stored
 
 logger = logging.getLogger(__name__)
 
@@ -199,12 +200,44 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
         _bump_quietly(conversation, now, message)
         result.stored += 1
         return
+    if _answered_by_an_app(message, now):
+        _bump_quietly(conversation, now, message)
+        result.stored += 1
+        return
     reopened = _bump(conversation, now, message)
     timer_start_for_patient(conversation=conversation, message=message,
                             new_dialogue=reopened, now=now)
     result.stored += 1
     if message.attachments:
         _fetch_media_after_commit(message.pk)
+
+
+def _answered_by_an_app(message: Message, now: datetime) -> bool:
+    """Whether an app built on the inbox (a reminder's confirmation) has fully answered this
+    message, so that it needs no one (see `patient_message_stored`)."""
+    handled = False
+    for receiver, response in patient_message_stored.send_robust(sender=Message,
+                                                                 message=message, now=now):
+        if isinstance(response, Exception):
+            logger.error("%s failed on message %s", receiver, message.pk, exc_info=response)
+        elif response:
+            handled = True
+    return handled
+
+
+def conversation_for_whatsapp_number(*, channel: Channel, patient: Patient) -> Conversation:
+    """The patient's conversation on a WhatsApp channel, started from their phone number when
+    they never wrote (a business may write first with an approved template)."""
+    wa_id = patient.phone.lstrip("+")
+    contact, _ = ContactIdentity.objects.get_or_create(
+        channel=channel, external_id=wa_id,
+        defaults={"clinic_id": channel.clinic_id, "patient": patient, "phone": patient.phone,
+                  "display_name": patient.full_name[:200]})
+    conversation, _ = Conversation.objects.get_or_create(
+        contact=contact, defaults={"clinic_id": channel.clinic_id, "channel": channel,
+                                   "patient_id": contact.patient_id,
+                                   "status": ConversationStatus.RESOLVED})
+    return conversation
 
 
 def _fetch_media_after_commit(message_id: int) -> None:
@@ -279,7 +312,10 @@ def _store_button(channel: Channel, event: ButtonPress, now: datetime,
         provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at or now, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
-    _bump(conversation, now, message)
+    if _answered_by_an_app(message, now):
+        _bump_quietly(conversation, now, message)
+    else:
+        _bump(conversation, now, message)
     result.stored += 1
     if event.callback_id:
         from inbox.tasks import button_answer_task, enqueue

@@ -1,0 +1,286 @@
+"""The dispatcher: claims due dispatch rows, decides again at send time, hands the message to
+the inbox outbox.
+
+Claiming is a conditional update from "planned" to "claimed" (on Postgres over rows selected
+FOR UPDATE SKIP LOCKED, so dispatchers side by side take different rows), and each row is then
+decided in its own transaction: consent, exclusions, caps, the send window and the visit's
+current time are read again, because any of them may have changed since planning. A message
+goes through `inbox.services.outbound.message_send`, so it is written before Celery sees it,
+retried until delivered, and lands in the patient's conversation, where the administrator sees
+it and the patient's reply arrives. Every skip and every deferral records why.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import (
+    CampaignSettings,
+    Confirmation,
+    Dispatch,
+    DispatchStatus,
+    Rule,
+    RuleKind,
+    SkipReason,
+)
+from campaigns.services.planner import LIVE, VISITED, key_start
+from campaigns.services.reach import Route, route_find
+from campaigns.services.rules import campaign_settings
+from campaigns.texts import text_pick, text_render, text_values
+from campaigns.windows import send_time, send_window
+from inbox.models import Channel, ChannelKind, Conversation
+from inbox.services.inbound import conversation_for_whatsapp_number
+from inbox.services.outbound import SendRefused, message_send
+from scheduling.models import Appointment
+
+logger = logging.getLogger(__name__)
+
+CLAIM_BATCH = 500
+CLAIM_STALE = timedelta(minutes=10)
+"""A claim older than this belongs to a dispatcher that died: the row is planned again."""
+MAX_DEFERRALS = 30
+CAP_GIVE_UP = timedelta(days=14)
+"""A non-transactional message the caps have held back this long is skipped."""
+REMINDER_LAST_CALL = timedelta(minutes=15)
+"""A reminder is not sent later than this before the visit."""
+BUTTONS = {"yes": _("I will come"), "no": _("Cancel the visit"), "move": _("Another time")}
+"""The answers a confirmation request offers (Telegram and WhatsApp buttons)."""
+
+
+@dataclass
+class DispatchRun:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def _claim(now: datetime, limit: int) -> list[int]:
+    due = (Dispatch.objects.filter(status=DispatchStatus.PLANNED, send_at__lte=now)
+           .order_by("send_at", "id"))
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(due.select_for_update(skip_locked=True)
+                       .values_list("pk", flat=True)[:limit])
+            Dispatch.objects.filter(pk__in=ids).update(status=DispatchStatus.CLAIMED,
+                                                       claimed_at=now)
+        return ids
+    # SQLite: one writer at a time; a row is ours only if our update moved it.
+    return [pk for pk in due.values_list("pk", flat=True)[:limit]
+            if Dispatch.objects.filter(pk=pk, status=DispatchStatus.PLANNED).update(
+                status=DispatchStatus.CLAIMED, claimed_at=now)]
+
+
+def dispatches_process_due(*, now: datetime, limit: int | None = None) -> DispatchRun:
+    """Beat's dispatcher pass: everything due now, in batches, each row decided on its own."""
+    run = DispatchRun()
+    Dispatch.objects.filter(status=DispatchStatus.CLAIMED,
+                            claimed_at__lt=now - CLAIM_STALE).update(
+        status=DispatchStatus.PLANNED, claimed_at=None)
+    while limit is None or run.claimed < limit:
+        batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - run.claimed)
+        ids = _claim(now, batch)
+        if not ids:
+            break
+        run.claimed += len(ids)
+        for pk in ids:
+            outcome = dispatch_send(dispatch_id=pk, now=now)
+            if outcome == DispatchStatus.SENT:
+                run.sent += 1
+            elif outcome == DispatchStatus.PLANNED:
+                run.deferred += 1
+            elif outcome:
+                run.skipped[outcome] = run.skipped.get(outcome, 0) + 1
+    return run
+
+
+class _Stop(Exception):  # noqa: N818 — a decision, not an error
+    def __init__(self, status: str, reason: str = "", detail: str = "") -> None:
+        self.status, self.reason, self.detail = status, reason, detail[:300]
+
+
+class _Defer(Exception):  # noqa: N818
+    def __init__(self, until: datetime, reason: str, detail: str = "") -> None:
+        self.until, self.reason, self.detail = until, reason, detail[:300]
+
+
+def dispatch_send(*, dispatch_id: int, now: datetime) -> str:
+    """Decide one claimed dispatch and act on it; returns its new status ("" if not ours)."""
+    with transaction.atomic():
+        dispatch = (Dispatch.objects.select_for_update(of=("self",))
+                    .select_related("rule", "clinic", "patient", "appointment__doctor")
+                    .filter(pk=dispatch_id, status=DispatchStatus.CLAIMED, claimed_at=now)
+                    .first())
+        if dispatch is None:
+            return ""
+        try:
+            _decide_and_send(dispatch, now)
+        except _Stop as stop:
+            dispatch.status, dispatch.reason, dispatch.detail = stop.status, stop.reason, \
+                stop.detail
+        except _Defer as defer:
+            dispatch.deferrals += 1
+            if dispatch.deferrals > MAX_DEFERRALS:
+                dispatch.status, dispatch.reason = DispatchStatus.SKIPPED, defer.reason
+            else:
+                dispatch.status, dispatch.send_at = DispatchStatus.PLANNED, defer.until
+                dispatch.reason = defer.reason
+            dispatch.detail = defer.detail
+        dispatch.claimed_at = None
+        dispatch.save(update_fields=["status", "reason", "detail", "send_at", "deferrals",
+                                     "claimed_at", "channel", "message", "sent_at",
+                                     "confirmation"])
+        return dispatch.status
+
+
+def _check_occasion(dispatch: Dispatch, rule: Rule, now: datetime) -> None:
+    """The occasion still stands: the visit at the keyed time, nothing booked since, the day."""
+    appointment = dispatch.appointment
+    if rule.kind in (RuleKind.REMINDER, RuleKind.CONFIRMATION):
+        if appointment is None or appointment.status not in LIVE:
+            raise _Stop(DispatchStatus.SUPERSEDED, SkipReason.NOT_LIVE)
+        if f":{key_start(appointment.start)}:" not in dispatch.occurrence_key:
+            raise _Stop(DispatchStatus.SUPERSEDED, detail="visit changed")
+        if now > appointment.start - REMINDER_LAST_CALL:
+            raise _Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
+        if appointment.created_at > dispatch.due_at - timedelta(
+                minutes=rule.do_not_send_within):
+            raise _Stop(DispatchStatus.SKIPPED, SkipReason.BOOKED_LATE)
+        return
+    booked = Appointment.objects.filter(patient=dispatch.patient_id, status__in=LIVE,
+                                        start__gt=now)
+    if rule.kind in (RuleKind.FOLLOW_UP, RuleKind.PLAN_ADHERENCE) and appointment is not None:
+        # "Unless the patient booked themselves": anything booked since that visit.
+        booked = Appointment.objects.filter(
+            patient=dispatch.patient_id, created_at__gt=appointment.end,
+            status__in=(*LIVE, *VISITED)).exclude(pk=appointment.pk)
+    if rule.kind in (RuleKind.RECALL, RuleKind.FOLLOW_UP, RuleKind.PLAN_ADHERENCE) \
+            and booked.exists():
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.ALREADY_BOOKED)
+    if rule.kind == RuleKind.BIRTHDAY:
+        tz = ZoneInfo(dispatch.clinic.timezone)
+        if now.astimezone(tz).date() != dispatch.due_at.astimezone(tz).date():
+            raise _Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
+
+
+def _check_patient(dispatch: Dispatch, rule: Rule) -> None:
+    patient = dispatch.patient
+    if patient.opted_out_all:
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.OPTED_OUT)
+    if not rule.transactional and patient.open_complaint:
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.OPEN_COMPLAINT)
+    if not rule.transactional and patient.left_unhappy:
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.LEFT_UNHAPPY)
+
+
+def _check_window(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
+                  now: datetime) -> None:
+    patient = dispatch.patient
+    window = send_window(tz=dispatch.clinic.timezone, send_from=settings_.send_from,
+                         send_until=settings_.send_until, transactional=rule.transactional,
+                         time_of_day=patient.preferred_time_of_day,
+                         days=patient.preferred_days)
+    deadline = (dispatch.appointment.start - REMINDER_LAST_CALL
+                if rule.transactional and dispatch.appointment else None)
+    at = send_time(window, now, deadline=deadline, now=now)
+    if at is None:
+        raise _Stop(DispatchStatus.EXPIRED, SkipReason.WINDOW)
+    if at > now:
+        raise _Defer(at, SkipReason.WINDOW)
+
+
+def _check_caps(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
+                now: datetime) -> None:
+    """At most `daily_cap` a day and `weekly_cap` a week of non-transactional messages."""
+    if rule.transactional:
+        return
+    sent = sorted(Dispatch.objects.filter(
+        patient=dispatch.patient_id, status=DispatchStatus.SENT,
+        sent_at__gt=now - timedelta(days=7)).exclude(
+        rule__kind__in=(RuleKind.REMINDER, RuleKind.CONFIRMATION))
+        .values_list("sent_at", flat=True), reverse=True)
+    day = [at for at in sent if at > now - timedelta(days=1)]
+    until = None
+    if len(day) >= settings_.daily_cap:
+        until = day[settings_.daily_cap - 1] + timedelta(days=1)
+    if len(sent) >= settings_.weekly_cap:
+        until = max(until or now, sent[settings_.weekly_cap - 1] + timedelta(days=7))
+    if until is None:
+        return
+    if until - dispatch.due_at > CAP_GIVE_UP:
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.CAP)
+    raise _Defer(until, SkipReason.CAP)
+
+
+def _decide_and_send(dispatch: Dispatch, now: datetime) -> None:
+    rule = dispatch.rule
+    if not rule.enabled:
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.RULE_OFF)
+    _check_occasion(dispatch, rule, now)
+    _check_patient(dispatch, rule)
+    settings_ = campaign_settings(clinic=dispatch.clinic)
+    _check_window(dispatch, rule, settings_, now)
+    _check_caps(dispatch, rule, settings_, now)
+    patient = dispatch.patient
+    conversations = list(Conversation.objects.filter(patient=patient)
+                         .select_related("channel", "contact").order_by("-last_message_at"))
+    whatsapp = list(Channel.objects.filter(clinic=dispatch.clinic, kind=ChannelKind.WHATSAPP,
+                                           is_active=True))
+    search = route_find(patient=patient, rule=rule, settings_=settings_,
+                        events=list(patient.consent_events.all()),
+                        conversations=conversations, whatsapp_channels=whatsapp, now=now)
+    if search.route is None:
+        reason = SkipReason.NO_CONSENT if search.no_consent and not search.unreachable \
+            else SkipReason.NO_CHANNEL
+        raise _Stop(DispatchStatus.SKIPPED, reason, search.why)
+    _send(dispatch, rule, search.route, now)
+
+
+def _texts(dispatch: Dispatch, rule: Rule, channel: str) -> tuple[str, dict[str, str]]:
+    patient, appointment = dispatch.patient, dispatch.appointment
+    visit = appointment.start if appointment and rule.transactional else None
+    doctor = appointment.doctor.name if appointment and rule.transactional else ""
+    revision_texts = dispatch.revision.snapshot.get("texts") or rule.texts
+    text = text_pick(texts=revision_texts, language=patient.language, channel=channel)
+    values = text_values(patient=patient, clinic=dispatch.clinic, visit=visit,
+                         doctor_name=doctor, language=patient.language)
+    return text_render(text, values), values
+
+
+def _send(dispatch: Dispatch, rule: Rule, route: Route, now: datetime) -> None:
+    text, values = _texts(dispatch, rule, route.channel)
+    if not text and not route.template:
+        raise _Stop(DispatchStatus.SKIPPED, SkipReason.NO_TEXT)
+    asks = rule.kind == RuleKind.CONFIRMATION or rule.ask_confirmation
+    if route.channel == "email":
+        try:
+            send_mail(dispatch.clinic.name, text, settings.EMAIL_FROM, [dispatch.patient.email])
+        except Exception as error:  # noqa: BLE001 — the mail server's refusal, recorded
+            raise _Stop(DispatchStatus.SKIPPED, SkipReason.SEND_REFUSED, str(error)) from error
+    else:
+        conversation = route.conversation or conversation_for_whatsapp_number(
+            channel=route.whatsapp_channel, patient=dispatch.patient)
+        buttons = None
+        if asks and not route.template and route.channel != ChannelKind.WEBCHAT:
+            with translation.override(dispatch.patient.language):
+                buttons = [(f"cf:{dispatch.pk}:{key}", str(title))
+                           for key, title in BUTTONS.items()]
+        params = [text_render(f"{{{name}}}", values) for name in rule.whatsapp_params]
+        try:
+            dispatch.message = message_send(
+                conversation=conversation, author=None, text="" if route.template else text,
+                buttons=buttons, template=rule.whatsapp_template if route.template else "",
+                template_params=params, automatic="campaign", now=now)
+        except SendRefused as error:
+            raise _Stop(DispatchStatus.SKIPPED, SkipReason.SEND_REFUSED, str(error)) from error
+    dispatch.status, dispatch.reason, dispatch.detail = DispatchStatus.SENT, "", ""
+    dispatch.channel, dispatch.sent_at = route.channel, now
+    if asks:
+        dispatch.confirmation = Confirmation.PENDING
