@@ -183,7 +183,8 @@ class Dispatch(models.Model):
     appointment = models.ForeignKey("scheduling.Appointment", null=True, blank=True,
                                     on_delete=models.CASCADE, related_name="dispatches")
     occurrence_key = models.CharField(max_length=120)
-    step = models.PositiveSmallIntegerField(default=0)
+    # The step's offset in minutes (negative: before the visit), or a recall's attempt number.
+    step = models.IntegerField(default=0)
     due_at = models.DateTimeField(_("due"))
     send_at = models.DateTimeField(_("send at"))
     status = models.CharField(_("status"), max_length=20, choices=DispatchStatus.choices,

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('occurrence_key', models.CharField(max_length=120)),
-                ('step', models.PositiveSmallIntegerField(default=0)),
+                ('step', models.IntegerField(default=0)),
                 ('due_at', models.DateTimeField(verbose_name='due')),
                 ('send_at', models.DateTimeField(verbose_name='send at')),
                 ('status', models.CharField(choices=[('planned', 'Planned'), ('claimed', 'Being sent'), ('sent', 'Handed to the channel'), ('skipped', 'Skipped'), ('superseded', 'Superseded'), ('expired', 'Expired')], default='planned', max_length=20, verbose_name='status')),

@@ -101,12 +101,12 @@ def dispatches_process_due(*, now: datetime, limit: int | None = None) -> Dispat
     return run
 
 
-class _Stop(Exception):  # noqa: N818 — a decision, not an error
+class Stop(Exception):  # noqa: N818 — a decision, not an error
     def __init__(self, status: str, reason: str = "", detail: str = "") -> None:
         self.status, self.reason, self.detail = status, reason, detail[:300]
 
 
-class _Defer(Exception):  # noqa: N818
+class Defer(Exception):  # noqa: N818
     def __init__(self, until: datetime, reason: str, detail: str = "") -> None:
         self.until, self.reason, self.detail = until, reason, detail[:300]
 
@@ -122,10 +122,10 @@ def dispatch_send(*, dispatch_id: int, now: datetime) -> str:
             return ""
         try:
             _decide_and_send(dispatch, now)
-        except _Stop as stop:
+        except Stop as stop:
             dispatch.status, dispatch.reason, dispatch.detail = stop.status, stop.reason, \
                 stop.detail
-        except _Defer as defer:
+        except Defer as defer:
             dispatch.deferrals += 1
             if dispatch.deferrals > MAX_DEFERRALS:
                 dispatch.status, dispatch.reason = DispatchStatus.SKIPPED, defer.reason
@@ -145,14 +145,14 @@ def _check_occasion(dispatch: Dispatch, rule: Rule, now: datetime) -> None:
     appointment = dispatch.appointment
     if rule.kind in (RuleKind.REMINDER, RuleKind.CONFIRMATION):
         if appointment is None or appointment.status not in LIVE:
-            raise _Stop(DispatchStatus.SUPERSEDED, SkipReason.NOT_LIVE)
+            raise Stop(DispatchStatus.SUPERSEDED, SkipReason.NOT_LIVE)
         if f":{key_start(appointment.start)}:" not in dispatch.occurrence_key:
-            raise _Stop(DispatchStatus.SUPERSEDED, detail="visit changed")
+            raise Stop(DispatchStatus.SUPERSEDED, detail="visit changed")
         if now > appointment.start - REMINDER_LAST_CALL:
-            raise _Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
+            raise Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
         if appointment.created_at > dispatch.due_at - timedelta(
                 minutes=rule.do_not_send_within):
-            raise _Stop(DispatchStatus.SKIPPED, SkipReason.BOOKED_LATE)
+            raise Stop(DispatchStatus.SKIPPED, SkipReason.BOOKED_LATE)
         return
     booked = Appointment.objects.filter(patient=dispatch.patient_id, status__in=LIVE,
                                         start__gt=now)
@@ -163,21 +163,21 @@ def _check_occasion(dispatch: Dispatch, rule: Rule, now: datetime) -> None:
             status__in=(*LIVE, *VISITED)).exclude(pk=appointment.pk)
     if rule.kind in (RuleKind.RECALL, RuleKind.FOLLOW_UP, RuleKind.PLAN_ADHERENCE) \
             and booked.exists():
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.ALREADY_BOOKED)
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.ALREADY_BOOKED)
     if rule.kind == RuleKind.BIRTHDAY:
         tz = ZoneInfo(dispatch.clinic.timezone)
         if now.astimezone(tz).date() != dispatch.due_at.astimezone(tz).date():
-            raise _Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
+            raise Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
 
 
 def _check_patient(dispatch: Dispatch, rule: Rule) -> None:
     patient = dispatch.patient
     if patient.opted_out_all:
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.OPTED_OUT)
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.OPTED_OUT)
     if not rule.transactional and patient.open_complaint:
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.OPEN_COMPLAINT)
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.OPEN_COMPLAINT)
     if not rule.transactional and patient.left_unhappy:
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.LEFT_UNHAPPY)
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.LEFT_UNHAPPY)
 
 
 def _check_window(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
@@ -191,9 +191,9 @@ def _check_window(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
                 if rule.transactional and dispatch.appointment else None)
     at = send_time(window, now, deadline=deadline, now=now)
     if at is None:
-        raise _Stop(DispatchStatus.EXPIRED, SkipReason.WINDOW)
+        raise Stop(DispatchStatus.EXPIRED, SkipReason.WINDOW)
     if at > now:
-        raise _Defer(at, SkipReason.WINDOW)
+        raise Defer(at, SkipReason.WINDOW)
 
 
 def _check_caps(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
@@ -215,14 +215,19 @@ def _check_caps(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
     if until is None:
         return
     if until - dispatch.due_at > CAP_GIVE_UP:
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.CAP)
-    raise _Defer(until, SkipReason.CAP)
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.CAP)
+    raise Defer(until, SkipReason.CAP)
 
 
 def _decide_and_send(dispatch: Dispatch, now: datetime) -> None:
+    if not dispatch.rule.enabled:
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.RULE_OFF)
+    _send(dispatch, dispatch.rule, dispatch_route(dispatch=dispatch, now=now), now)
+
+
+def dispatch_route(*, dispatch: Dispatch, now: datetime) -> Route:
+    """Everything checked at send time; the way to the patient, or Stop / Defer."""
     rule = dispatch.rule
-    if not rule.enabled:
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.RULE_OFF)
     _check_occasion(dispatch, rule, now)
     _check_patient(dispatch, rule)
     settings_ = campaign_settings(clinic=dispatch.clinic)
@@ -239,11 +244,12 @@ def _decide_and_send(dispatch: Dispatch, now: datetime) -> None:
     if search.route is None:
         reason = SkipReason.NO_CONSENT if search.no_consent and not search.unreachable \
             else SkipReason.NO_CHANNEL
-        raise _Stop(DispatchStatus.SKIPPED, reason, search.why)
-    _send(dispatch, rule, search.route, now)
+        raise Stop(DispatchStatus.SKIPPED, reason, search.why)
+    return search.route
 
 
-def _texts(dispatch: Dispatch, rule: Rule, channel: str) -> tuple[str, dict[str, str]]:
+def dispatch_text(dispatch: Dispatch, rule: Rule, channel: str) -> tuple[str, dict[str, str]]:
+    """The message's words for this channel, as the dispatch's revision has them."""
     patient, appointment = dispatch.patient, dispatch.appointment
     visit = appointment.start if appointment and rule.transactional else None
     doctor = appointment.doctor.name if appointment and rule.transactional else ""
@@ -255,15 +261,15 @@ def _texts(dispatch: Dispatch, rule: Rule, channel: str) -> tuple[str, dict[str,
 
 
 def _send(dispatch: Dispatch, rule: Rule, route: Route, now: datetime) -> None:
-    text, values = _texts(dispatch, rule, route.channel)
+    text, values = dispatch_text(dispatch, rule, route.channel)
     if not text and not route.template:
-        raise _Stop(DispatchStatus.SKIPPED, SkipReason.NO_TEXT)
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.NO_TEXT)
     asks = rule.kind == RuleKind.CONFIRMATION or rule.ask_confirmation
     if route.channel == "email":
         try:
             send_mail(dispatch.clinic.name, text, settings.EMAIL_FROM, [dispatch.patient.email])
         except Exception as error:  # noqa: BLE001 — the mail server's refusal, recorded
-            raise _Stop(DispatchStatus.SKIPPED, SkipReason.SEND_REFUSED, str(error)) from error
+            raise Stop(DispatchStatus.SKIPPED, SkipReason.SEND_REFUSED, str(error)) from error
     else:
         conversation = route.conversation or conversation_for_whatsapp_number(
             channel=route.whatsapp_channel, patient=dispatch.patient)
@@ -279,7 +285,7 @@ def _send(dispatch: Dispatch, rule: Rule, route: Route, now: datetime) -> None:
                 buttons=buttons, template=rule.whatsapp_template if route.template else "",
                 template_params=params, automatic="campaign", now=now)
         except SendRefused as error:
-            raise _Stop(DispatchStatus.SKIPPED, SkipReason.SEND_REFUSED, str(error)) from error
+            raise Stop(DispatchStatus.SKIPPED, SkipReason.SEND_REFUSED, str(error)) from error
     dispatch.status, dispatch.reason, dispatch.detail = DispatchStatus.SENT, "", ""
     dispatch.channel, dispatch.sent_at = route.channel, now
     if asks:

@@ -103,7 +103,7 @@ def _appointments(rule: Rule) -> QuerySet[Appointment]:
     return rows
 
 
-def _reminders(rule: Rule, now: datetime, tz: ZoneInfo, today: date,
+def _reminders(rule: Rule, now: datetime, tz: ZoneInfo, today: date, horizon: timedelta,
                appointment_ids: list[int] | None) -> Iterator[Occurrence]:
     live = _appointments(rule).filter(status__in=LIVE)
     audience = _audience(rule, now, today, prefix="patient__")
@@ -111,7 +111,7 @@ def _reminders(rule: Rule, now: datetime, tz: ZoneInfo, today: date,
         live = live.filter(audience)
     for offset in rule.steps:
         lo = now - PLAN_GRACE - timedelta(minutes=offset)
-        hi = now + PLAN_HORIZON - timedelta(minutes=offset)
+        hi = now + horizon - timedelta(minutes=offset)
         candidates = live.filter(start__gte=lo, start__lte=hi)
         if appointment_ids is not None:
             candidates = candidates.filter(pk__in=appointment_ids)
@@ -134,15 +134,16 @@ def _reminders(rule: Rule, now: datetime, tz: ZoneInfo, today: date,
                              appointment_id=pk, deadline=start, booked_at=created_at)
 
 
-def _after_visits(rule: Rule, now: datetime, today: date) -> Iterator[Occurrence]:
+def _after_visits(rule: Rule, now: datetime, today: date,
+                  horizon: timedelta) -> Iterator[Occurrence]:
     """Follow-up, plan adherence, education: N minutes after a qualifying visit ended."""
-    visits = _appointments(rule).filter(status__in=VISITED, end__lte=now + PLAN_HORIZON)
+    visits = _appointments(rule).filter(status__in=VISITED, end__lte=now + horizon)
     audience = _audience(rule, now, today, prefix="patient__")
     if audience:
         visits = visits.filter(audience)
     for offset in rule.steps:
         lo = now - PLAN_GRACE - timedelta(minutes=offset)
-        hi = now + PLAN_HORIZON - timedelta(minutes=offset)
+        hi = now + horizon - timedelta(minutes=offset)
         for pk, patient_id, end in (visits.filter(end__gte=lo, end__lte=hi)
                                     .values_list("pk", "patient_id", "end")
                                     .iterator(chunk_size=CHUNK)):
@@ -152,7 +153,8 @@ def _after_visits(rule: Rule, now: datetime, today: date) -> Iterator[Occurrence
                                  appointment_id=pk)
 
 
-def _recalls(rule: Rule, now: datetime, tz: ZoneInfo, today: date) -> Iterator[Occurrence]:
+def _recalls(rule: Rule, now: datetime, tz: ZoneInfo, today: date,
+             horizon: timedelta) -> Iterator[Occurrence]:
     """N months after the last qualifying visit, then further attempts, unless booked."""
     visits = _appointments(rule).filter(status__in=VISITED, end__lte=now)
     future = Appointment.objects.filter(patient=OuterRef("patient_id"), status__in=LIVE,
@@ -164,27 +166,30 @@ def _recalls(rule: Rule, now: datetime, tz: ZoneInfo, today: date) -> Iterator[O
         lasts = lasts.filter(audience)
     for attempt in range(rule.max_attempts):
         gap = timedelta(days=rule.attempt_gap_days * attempt)
-        # The visits whose due date (+ this attempt's gap) is today or tomorrow, with a day
-        # on each side for month-length rounding; the exact date is checked below.
+        # The visits whose due date (+ this attempt's gap) falls within the horizon, with a
+        # day on each side for month-length rounding; the exact date is checked below.
+        last_day = today + timedelta(days=max(horizon.days, 1))
         earliest = add_months(today - gap - timedelta(days=1), -rule.interval_months)
-        latest = add_months(today - gap + timedelta(days=1), -rule.interval_months)
+        latest = add_months(last_day - gap + timedelta(days=1), -rule.interval_months)
         lo = datetime.combine(earliest - timedelta(days=3), time(), tzinfo=tz)
         hi = datetime.combine(latest + timedelta(days=4), time(), tzinfo=tz)
         for row in lasts.filter(last__gte=lo, last__lt=hi).iterator(chunk_size=CHUNK):
             base = add_months(row["last"].astimezone(tz).date(), rule.interval_months)
             due_day = base + gap
-            if not today <= due_day <= today + timedelta(days=1):
+            if not today <= due_day <= last_day:
                 continue
             yield Occurrence(row["patient_id"], f"recall:{base.isoformat()}:{attempt + 1}",
                              datetime.combine(due_day, time(), tzinfo=tz), step=attempt + 1)
 
 
-def _birthdays(rule: Rule, now: datetime, tz: ZoneInfo, today: date) -> Iterator[Occurrence]:
+def _birthdays(rule: Rule, now: datetime, tz: ZoneInfo, today: date,
+               horizon: timedelta) -> Iterator[Occurrence]:
     patients = Patient.objects.filter(clinic_id=rule.clinic_id, birthday__isnull=False)
     audience = _audience(rule, now, today)
     if audience:
         patients = patients.filter(audience)
-    for day in (today, today + timedelta(days=1)):
+    for n in range(max(horizon.days, 1) + 1):
+        day = today + timedelta(days=n)
         match = Q(birthday__month=day.month, birthday__day=day.day)
         if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
             match |= Q(birthday__month=2, birthday__day=29)  # celebrated on the 28th
@@ -192,18 +197,20 @@ def _birthdays(rule: Rule, now: datetime, tz: ZoneInfo, today: date) -> Iterator
             yield Occurrence(pk, f"bday:{day.year}", datetime.combine(day, time(), tzinfo=tz))
 
 
-def _occurrences(rule: Rule, now: datetime, tz: ZoneInfo,
-                 appointment_ids: list[int] | None) -> Iterable[Occurrence]:
+def occurrences(rule: Rule, now: datetime, *, horizon: timedelta = PLAN_HORIZON,
+                appointment_ids: list[int] | None = None) -> Iterable[Occurrence]:
+    """What falls due under the rule from a little before `now` to `now + horizon`."""
+    tz = ZoneInfo(rule.clinic.timezone)
     today = now.astimezone(tz).date()
     if rule.kind in (RuleKind.REMINDER, RuleKind.CONFIRMATION):
-        return _reminders(rule, now, tz, today, appointment_ids)
+        return _reminders(rule, now, tz, today, horizon, appointment_ids)
     if appointment_ids is not None:
         return ()
     if rule.kind == RuleKind.RECALL:
-        return _recalls(rule, now, tz, today)
+        return _recalls(rule, now, tz, today, horizon)
     if rule.kind == RuleKind.BIRTHDAY:
-        return _birthdays(rule, now, tz, today)
-    return _after_visits(rule, now, today)
+        return _birthdays(rule, now, tz, today, horizon)
+    return _after_visits(rule, now, today, horizon)
 
 
 def _chunks(items: Iterable[Occurrence]) -> Iterator[list[Occurrence]]:
@@ -229,9 +236,8 @@ def rule_plan(*, rule: Rule, now: datetime, appointment_ids: list[int] | None = 
     clinic = rule.clinic
     settings = campaign_settings(clinic=clinic)
     revision = RuleRevision.objects.get(rule=rule, number=rule.revision)
-    tz = ZoneInfo(clinic.timezone)
-    created = 0
-    for chunk in _chunks(_occurrences(rule, now, tz, appointment_ids)):
+    before = Dispatch.objects.filter(rule=rule).count()
+    for chunk in _chunks(occurrences(rule, now, appointment_ids=appointment_ids)):
         preferences = _preferences(rule, [o.patient_id for o in chunk])
         rows = []
         for occurrence in chunk:
@@ -242,7 +248,7 @@ def rule_plan(*, rule: Rule, now: datetime, appointment_ids: list[int] | None = 
             row = Dispatch(clinic=clinic, rule=rule, revision=revision,
                            patient_id=occurrence.patient_id,
                            appointment_id=occurrence.appointment_id,
-                           occurrence_key=occurrence.key, step=max(occurrence.step, 0),
+                           occurrence_key=occurrence.key, step=occurrence.step,
                            due_at=occurrence.due_at, send_at=occurrence.due_at, created_at=now)
             late = (occurrence.booked_at is not None and occurrence.booked_at
                     > occurrence.due_at - timedelta(minutes=rule.do_not_send_within))
@@ -254,8 +260,9 @@ def rule_plan(*, rule: Rule, now: datetime, appointment_ids: list[int] | None = 
             else:
                 row.send_at = at
             rows.append(row)
-        created += len(Dispatch.objects.bulk_create(rows, ignore_conflicts=True))
-    return created
+        Dispatch.objects.bulk_create(rows, ignore_conflicts=True)
+    # bulk_create returns every row it was given, inserted or not: count instead.
+    return Dispatch.objects.filter(rule=rule).count() - before
 
 
 def plan_all(*, now: datetime) -> int:
