@@ -97,10 +97,10 @@ def _service_ids(clinic: Clinic, words: tuple[str, ...]) -> list[int]:
 
 
 def rule_defaults_create(*, clinic: Clinic, now: datetime) -> list[Rule]:
-    """A new clinic's four rules, all off (once per clinic; a clinic made before campaigns
-    existed gets them when an owner first opens the rules): a 2-days + 2-hours reminder with confirmation, a
+    """A new clinic's four rules, all off: a 2-days + 2-hours reminder with confirmation, a
     6-month hygiene recall, a follow-up the day after implantation or surgery, a birthday
-    greeting without an offer."""
+    greeting without an offer. Once per clinic; a clinic made before campaigns existed gets
+    them when an owner first opens the rules."""
     _, created = CampaignSettings.objects.get_or_create(clinic=clinic)
     if not created:  # set up before: the owner's rules are theirs, even if none is left
         return []
