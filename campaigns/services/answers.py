@@ -109,7 +109,9 @@ def patient_answer(*, message: Message, now: datetime) -> bool:
     dispatch = None
     if message.kind == MessageKind.BUTTON:
         match = BUTTON.fullmatch(message.payload.get("data", ""))
-        if match and message.payload.get("verified"):
+        if match:
+            if not message.payload.get("verified"):  # not a button we offered here: forged
+                return False
             dispatch = (Dispatch.objects.select_related("appointment", "patient", "clinic")
                         .filter(pk=match[1], clinic_id=message.conversation.clinic_id,
                                 confirmation=Confirmation.PENDING,
@@ -117,7 +119,9 @@ def patient_answer(*, message: Message, now: datetime) -> bool:
             if dispatch is None:
                 return False
             intent = BUTTON_INTENT[match[2]]
-        else:  # a WhatsApp template's quick reply carries its title
+        elif message.payload.get("callback_id"):  # another Telegram button: not ours to read
+            return False
+        else:  # a WhatsApp template's quick reply: its payload is the template's, read its title
             intent = reply_intent(message.body)
     elif message.kind == MessageKind.TEXT:
         intent = reply_intent(message.body)

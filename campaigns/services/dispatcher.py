@@ -242,8 +242,8 @@ def dispatch_route(*, dispatch: Dispatch, now: datetime) -> Route:
                         events=list(patient.consent_events.all()),
                         conversations=conversations, whatsapp_channels=whatsapp, now=now)
     if search.route is None:
-        reason = SkipReason.NO_CONSENT if search.no_consent and not search.unreachable \
-            else SkipReason.NO_CHANNEL
+        # Reachable but without consent is "no consent"; not reachable at all, "no channel".
+        reason = SkipReason.NO_CONSENT if search.no_consent else SkipReason.NO_CHANNEL
         raise Stop(DispatchStatus.SKIPPED, reason, search.why)
     return search.route
 

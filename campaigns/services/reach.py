@@ -92,15 +92,15 @@ def _route(kind: str, patient: Patient, rule: Rule, conversations: list[Conversa
 def route_find(*, patient: Patient, rule: Rule, settings_: CampaignSettings,
                events: list, conversations: list[Conversation],
                whatsapp_channels: list[Channel], now) -> RouteSearch:
-    """The first channel in the patient's order that has consent and reaches them."""
+    """The first channel in the patient's order that reaches them and has their consent."""
     search = RouteSearch()
     for kind in channel_order(patient=patient, rule=rule, settings_=settings_):
-        if not consent_granted(events=events, topic=rule.topic, channel=kind):
-            search.no_consent.append(kind)
-            continue
         route, why = _route(kind, patient, rule, conversations, whatsapp_channels, now)
-        if route is not None:
+        if route is None:
+            search.unreachable.append(why)
+        elif not consent_granted(events=events, topic=rule.topic, channel=kind):
+            search.no_consent.append(kind)
+        else:
             search.route = route
-            return search
-        search.unreachable.append(why)
+            break
     return search

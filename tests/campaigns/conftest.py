@@ -6,6 +6,7 @@ from inbox.fake_providers import FakeProviders
 from inbox.models import ContactIdentity, Conversation
 from tests.clinic.factories import PatientFactory
 from tests.inbox.factories import TelegramChannelFactory
+from tests.inbox.payloads import CHAT_ID
 from tests.scheduling.factories import DoctorFactory, ServiceFactory
 
 REMINDER_TEXT = "{patient_first_name}, ждём вас {visit_date} в {visit_time}, {clinic_address}."
@@ -52,7 +53,7 @@ def chat_with(patient, channel, *, wrote_at, external_id: str = "") -> Conversat
 def maria(clinic, telegram, now):
     patient = PatientFactory(clinic=clinic, first_name="Мария", last_name="Иванова",
                              phone="+79161234567")
-    chat_with(patient, telegram, wrote_at=now.replace(month=10))
+    chat_with(patient, telegram, wrote_at=now.replace(month=10), external_id=str(CHAT_ID))
     return patient
 
 

@@ -145,9 +145,9 @@ def test_a_recall_waits_for_the_patients_evening_and_skips_the_booked(clinic, ma
     maria.preferred_time_of_day = "evening"
     maria.save()
     booked = PatientFactory(clinic=clinic)
-    for patient in (maria, booked):
+    for hour, patient in ((10, maria), (12, booked)):
         AppointmentFactory(clinic=clinic, patient=patient, doctor=doctor, service=hygiene,
-                           start=datetime(2026, 5, 24, 10, 0, tzinfo=MOSCOW),
+                           start=datetime(2026, 5, 24, hour, 0, tzinfo=MOSCOW),
                            status="completed")
     AppointmentFactory(clinic=clinic, patient=booked, doctor=doctor, service=hygiene,
                        start=now + timedelta(days=10))
