@@ -9,7 +9,9 @@ from django.db.models import Q, QuerySet
 
 from clinic.hours import ClinicHours, Interval
 from clinic.models import (
+    MESSAGE_TOPICS,
     ApiToken,
+    Channel,
     Clinic,
     ClinicSettingChange,
     ConsentEvent,
@@ -64,15 +66,6 @@ def patient_list(*, clinic: Clinic, search: str = "") -> QuerySet[Patient]:
     return patients
 
 
-def patient_consent_state(*, patient: Patient) -> dict[str, ConsentEvent | None]:
-    """The current consent per topic (channel-wide rows): the latest ledger row, or None."""
-    state: dict[str, ConsentEvent | None] = dict.fromkeys(ConsentTopic.values)
-    for event in patient.consent_events.filter(channel="").select_related("recorded_by"):
-        if state[event.topic] is None:  # rows come newest first
-            state[event.topic] = event
-    return state
-
-
 OPT_IN_TOPICS = frozenset({ConsentTopic.BIRTHDAY, ConsentTopic.EDUCATION,
                            ConsentTopic.PROMOTIONS, ConsentTopic.DATA_PROCESSING})
 """Topics that need a consent on record. The others are about the patient's own care (38-FZ
@@ -87,6 +80,111 @@ def consent_granted(*, events: Iterable[ConsentEvent], topic: str, channel: str)
         if event.topic == topic and event.channel in ("", channel):
             return event.granted
     return topic not in OPT_IN_TOPICS
+
+
+MESSAGE_CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.WEBCHAT, Channel.SMS,
+                    Channel.EMAIL)
+"""The channels automatic messages go by (not phone calls), in the default order."""
+
+CONSENT_COLUMNS = ("", *MESSAGE_CHANNELS)
+"""Where a consent applies: every channel (""), or one channel."""
+
+
+def consent_deciding_event(*, events: Iterable[ConsentEvent], topic: str,
+                           channel: str) -> ConsentEvent | None:
+    """The ledger row that `consent_granted` decides by; None when the topic's default does."""
+    return next((e for e in events if e.topic == topic and e.channel in ("", channel)), None)
+
+
+@dataclass(frozen=True)
+class ConsentCell:
+    """The current consent for one topic on one channel ("" = every channel)."""
+
+    topic: str
+    channel: str
+    granted: bool
+    event: ConsentEvent | None  # the deciding ledger row; None: the topic's default
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label if self.channel else ""
+
+    @property
+    def state(self) -> str:
+        """granted, withdrawn, default_granted or default_denied."""
+        if self.event is None:
+            return "default_granted" if self.granted else "default_denied"
+        return "granted" if self.granted else "withdrawn"
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    topic: str
+    label: str
+    cells: list[ConsentCell]  # one per CONSENT_COLUMNS
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """A patient's consents as the ledger makes them now."""
+
+    messages: list[ConsentRow]  # MESSAGE_TOPICS, each on every channel and on each one
+    data_processing: ConsentCell  # 152-FZ: a document of its own, for every channel
+    history: list[ConsentEvent]  # the newest ledger rows
+
+
+def consent_cell(*, events: list[ConsentEvent], topic: str, channel: str) -> ConsentCell:
+    return ConsentCell(topic, channel,
+                       consent_granted(events=events, topic=topic, channel=channel),
+                       consent_deciding_event(events=events, topic=topic, channel=channel))
+
+
+def consent_events(*, patient: Patient) -> list[ConsentEvent]:
+    """The patient's whole ledger, newest first, as `consent_granted` takes it."""
+    return list(patient.consent_events.select_related("recorded_by")
+                .order_by("-recorded_at", "-id"))
+
+
+def patient_consent_state(*, patient: Patient, history: int = 10) -> ConsentState:
+    """The derived consent of every topic on every channel, and the last `history` rows."""
+    events = consent_events(patient=patient)
+    messages = [ConsentRow(topic, ConsentTopic(topic).label,
+                           [consent_cell(events=events, topic=topic, channel=channel)
+                            for channel in CONSENT_COLUMNS])
+                for topic in MESSAGE_TOPICS]
+    data_processing = consent_cell(events=events, topic=ConsentTopic.DATA_PROCESSING,
+                                   channel="")
+    return ConsentState(messages, data_processing, events[:history])
+
+
+@dataclass(frozen=True)
+class ChannelReach:
+    channel: str
+    reachable: bool  # there is an address to write to now
+    ordered: bool  # in the patient's own order (the rest follow in the default order)
+
+    @property
+    def label(self) -> str:
+        return Channel(self.channel).label
+
+
+def patient_channels(*, patient: Patient, linked: set[str]) -> list[ChannelReach]:
+    """Every message channel in the patient's order (the preferred channel, then their own
+    order, then the rest in the default order) and whether it reaches them now. `linked` are
+    the chat channels (Channel values) where the patient has a contact the clinic can write to
+    (a Telegram bot, for one, only to someone who has written to it)."""
+    reachable = {
+        Channel.TELEGRAM: Channel.TELEGRAM in linked,
+        Channel.WHATSAPP: Channel.WHATSAPP in linked or bool(patient.phone),
+        Channel.WEBCHAT: Channel.WEBCHAT in linked,
+        Channel.SMS: bool(patient.phone),
+        Channel.EMAIL: bool(patient.email),
+    }
+    own = list(dict.fromkeys(c for c in (patient.preferred_channel, *patient.channel_order)
+                             if c in reachable))
+    rest = [c for c in MESSAGE_CHANNELS if c not in own]
+    return ([ChannelReach(c, reachable[c], True) for c in own]
+            + [ChannelReach(c, reachable[c], False) for c in rest])
 
 
 # Beat asks for a heartbeat every minute; three missed ones mean background work has stopped.

@@ -2,14 +2,18 @@
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import (
+    WEEKDAYS,
     ApiToken,
     Clinic,
     ClinicDayException,
@@ -19,7 +23,7 @@ from clinic.models import (
     Patient,
 )
 from clinic.phones import phone_normalize
-from clinic.selectors import patient_consent_state
+from clinic.selectors import MESSAGE_CHANNELS, consent_events, consent_granted
 from clinic.signals import clinic_created
 
 # The clinic fields an owner edits in the settings pages; each change is versioned.
@@ -174,16 +178,54 @@ def staff_sign_out(*, user: Any) -> None:
     Membership.objects.filter(user=user).update(availability="offline")
 
 
-def consents_update(*, patient: Patient, granted: set[str], source: str, recorded_by: Any,
-                    now: datetime) -> list[ConsentEvent]:
-    """Record the topics whose consent changed (given or withdrawn); the rest stay as they are."""
-    changed = []
-    for topic, current in patient_consent_state(patient=patient).items():
-        wanted = topic in granted
-        if (current is not None and current.granted) != wanted:
-            changed.append(consent_record(patient=patient, topic=topic, granted=wanted,
-                                          source=source, recorded_by=recorded_by, now=now))
-    return changed
+def consents_update(
+    *, patient: Patient, wanted: Mapping[tuple[str, str], bool], source: str, evidence: str,
+    recorded_by: Any, now: datetime,
+) -> list[ConsentEvent]:
+    """Append a ledger row for each (topic, channel) cell whose current state is not the
+    wanted one; the other cells get none. Every-channel rows ("") go first, so that a
+    channel's own row recorded in the same change is the newer one and decides there."""
+    events = consent_events(patient=patient)
+    changed = [(topic, channel, granted)
+               for (topic, channel), granted in sorted(wanted.items(), key=lambda c: c[0][1] != "")
+               if consent_granted(events=events, topic=topic, channel=channel) != granted]
+    with transaction.atomic():
+        return [consent_record(patient=patient, topic=topic, channel=channel, granted=granted,
+                               source=source, evidence=evidence, recorded_by=recorded_by,
+                               now=now)
+                for topic, channel, granted in changed]
+
+
+COMMS_FIELDS = ("channel_order", "preferred_time_of_day", "preferred_days", "language")
+
+
+def check_comms(*, channel_order: list[str], preferred_days: list[int]) -> None:
+    """Channels are message channels, each once; days are weekdays (0 = Monday), each once."""
+    errors = {}
+    if not set(channel_order) <= set(MESSAGE_CHANNELS):
+        errors["channel_order"] = _("Only Telegram, WhatsApp, website chat, SMS and e-mail.")
+    elif len(set(channel_order)) != len(channel_order):
+        errors["channel_order"] = _("Each channel may be chosen once.")
+    if not set(preferred_days) <= set(WEEKDAYS) or len(set(preferred_days)) != len(
+            preferred_days):
+        errors["preferred_days"] = _("Weekdays, each once.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def patient_comms_update(
+    *, patient: Patient, channel_order: list[str], preferred_time_of_day: str,
+    preferred_days: list[int], language: str,
+) -> Patient:
+    """How the patient likes to be written to: channels in order, time of day, days, language."""
+    check_comms(channel_order=channel_order, preferred_days=preferred_days)
+    patient.channel_order = list(channel_order)
+    patient.preferred_time_of_day = preferred_time_of_day
+    patient.preferred_days = sorted(preferred_days)
+    patient.language = language
+    patient.full_clean(exclude=[f.name for f in Patient._meta.fields if f.name not in COMMS_FIELDS])
+    patient.save(update_fields=[*COMMS_FIELDS, "updated_at"])
+    return patient
 
 
 API_TOKEN_PREFIX = "cit_"

@@ -2,8 +2,13 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
+from clinic.models import Channel as PatientChannel
+from clinic.models import ConsentSource, Patient, TimeOfDay
+from clinic.selectors import MESSAGE_CHANNELS
 from inbox.models import Channel, ChannelKind, QuickReply
 from inbox.services.channels import SECRET_FIELDS, secret_mask
 
@@ -80,3 +85,53 @@ class QuickReplyForm(forms.ModelForm):
         model = QuickReply
         fields = ["title", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class PatientCommsForm(forms.Form):
+    """How the patient likes to be written to. The channel order is a select per position;
+    empty positions are skipped (the service refuses a channel chosen twice)."""
+
+    preferred_time_of_day = forms.ChoiceField(
+        label=_("Time of day"), required=False, choices=[("", "—"), *TimeOfDay.choices])
+    preferred_days = forms.TypedMultipleChoiceField(
+        label=_("Days"), required=False, coerce=int, choices=list(WEEKDAYS_ABBR.items()),
+        widget=forms.CheckboxSelectMultiple)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        initial = {f"channel_{n}": channel for n, channel in enumerate(patient.channel_order)}
+        initial.update(preferred_time_of_day=patient.preferred_time_of_day,
+                       preferred_days=patient.preferred_days, language=patient.language)
+        super().__init__(*args, initial=initial, auto_id="comms-%s", **kwargs)
+        choices = [("", "—"), *((c, PatientChannel(c).label) for c in MESSAGE_CHANNELS)]
+        for n in range(len(MESSAGE_CHANNELS)):
+            self.fields[f"channel_{n}"] = forms.ChoiceField(
+                label=_("Channel %(n)s") % {"n": n + 1}, required=False, choices=choices)
+
+    def channel_fields(self) -> list[forms.BoundField]:
+        return [self[f"channel_{n}"] for n in range(len(MESSAGE_CHANNELS))]
+
+    def changes(self) -> dict[str, Any]:
+        """The service's arguments."""
+        data = self.cleaned_data
+        return {"channel_order": [data[f.name] for f in self.channel_fields() if data[f.name]],
+                "preferred_time_of_day": data["preferred_time_of_day"],
+                "preferred_days": data["preferred_days"], "language": data["language"]}
+
+
+class ConsentsForm(forms.Form):
+    """Consents as the administrator leaves them, for the cells (topic, channel) the form
+    shows; each checkbox is "topic:channel" and an unchecked one means not granted."""
+
+    source = forms.ChoiceField(choices=ConsentSource.choices)
+    evidence = forms.CharField(max_length=500, required=False)
+    granted = forms.MultipleChoiceField(required=False)
+
+    def __init__(self, *args: Any, cells: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cells = {f"{topic}:{channel}": (topic, channel) for topic, channel in cells}
+        self.fields["granted"].choices = [(key, key) for key in self.cells]
+
+    def wanted(self) -> dict[tuple[str, str], bool]:
+        granted = set(self.cleaned_data["granted"])
+        return {cell: key in granted for key, cell in self.cells.items()}

@@ -20,10 +20,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from clinic.models import Clinic, ConsentTopic, Patient
-from clinic.selectors import patient_consent_state
+from clinic.models import Clinic, Patient
+from clinic.selectors import ChannelReach, ConsentState, patient_channels, patient_consent_state
 from inbox.models import (
     MESSAGE_SEARCH_DOCUMENT,
+    ChannelKind,
+    ContactIdentity,
     Conversation,
     ConversationStatus,
     DialogueWindow,
@@ -184,7 +186,8 @@ class PatientPanel:
 
     patient: Patient | None
     suggestions: list[Patient]
-    consents: list[tuple[str, str, object]]  # (topic, its label, the current row or None)
+    consents: ConsentState | None  # every topic on every channel, as the ledger makes it now
+    channels: list[ChannelReach]  # the patient's channels in order, and which reach them now
     earlier: list[Conversation]  # the patient's other conversations, on every channel
     upcoming: list[Appointment]  # booked or confirmed, from now on
     past: list[Appointment]  # the latest few
@@ -193,17 +196,23 @@ class PatientPanel:
 def patient_panel(*, conversation: Conversation, now: datetime) -> PatientPanel:
     patient = conversation.patient
     if patient is None:
-        return PatientPanel(None, list(conversation.contact.suggested_patients.all()), [], [],
-                            [], [])
+        return PatientPanel(None, list(conversation.contact.suggested_patients.all()), None, [],
+                            [], [], [])
     earlier = list(Conversation.objects.filter(patient=patient).exclude(pk=conversation.pk)
                    .select_related("channel").order_by("-last_message_at")[:10])
-    consents = [(topic, ConsentTopic(topic).label, event)
-                for topic, event in patient_consent_state(patient=patient).items()]
+    # A chat reaches the patient through a linked contact; a Telegram bot may write only to
+    # someone who has written to it.
+    linked = set(ContactIdentity.objects.filter(patient=patient).filter(
+        ~Q(channel__kind=ChannelKind.TELEGRAM)
+        | Q(conversation__last_patient_message_at__isnull=False)).values_list(
+        "channel__kind", flat=True))
     visits = Appointment.objects.filter(patient=patient).select_related("doctor", "service")
     upcoming = list(visits.filter(start__gte=now, status__in=[
         AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED]).order_by("start")[:5])
     past = list(visits.filter(start__lt=now).order_by("-start")[:3])
-    return PatientPanel(patient, [], consents, earlier, upcoming, past)
+    return PatientPanel(patient, [], patient_consent_state(patient=patient),
+                        patient_channels(patient=patient, linked=linked), earlier, upcoming,
+                        past)
 
 
 def quick_reply_list(*, clinic: Clinic, search: str = "") -> QuerySet[QuickReply]:

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from clinic import clock
 from clinic.access import clinic_view
-from clinic.models import Availability, ConsentSource, Patient, Role
-from clinic.selectors import clinic_staff_list
-from clinic.services import consents_update
+from clinic.models import MESSAGE_TOPICS, Availability, ConsentSource, ConsentTopic, Patient, Role
+from clinic.models import Channel as PatientChannel
+from clinic.selectors import CONSENT_COLUMNS, MESSAGE_CHANNELS, clinic_staff_list
+from clinic.services import consents_update, patient_comms_update
 from inbox.channels.base import ChannelError
-from inbox.forms import ChannelForm, QuickReplyForm
+from inbox.forms import ChannelForm, ConsentsForm, PatientCommsForm, QuickReplyForm
 from inbox.models import (
     Channel,
     ChannelKind,
@@ -126,9 +127,11 @@ def _messages_context(request: HttpRequest, conversation: Conversation) -> dict:
 
 def _panel_context(request: HttpRequest, conversation: Conversation) -> dict:
     """What the patient panel beside the thread needs."""
-    return {"conversation": conversation,
-            "panel": patient_panel(conversation=conversation, now=clock.now()),
-            "consent_sources": ConsentSource.choices,
+    panel = patient_panel(conversation=conversation, now=clock.now())
+    return {"conversation": conversation, "panel": panel,
+            "comms_form": PatientCommsForm(patient=panel.patient) if panel.patient else None,
+            "consent_sources": ConsentSource.choices, "consent_channels": [
+                (c, PatientChannel(c).label) for c in MESSAGE_CHANNELS],
             "services": service_list(clinic=request.clinic)}
 
 
@@ -381,18 +384,48 @@ def availability(request: HttpRequest) -> HttpResponse:
     return redirect(request.POST.get("next") or "inbox:index")
 
 
+# The patient panel's consent forms and the cells each one shows. 152-FZ: consent to data
+# processing is a document of its own, so it is recorded apart from consents to messages.
+CONSENT_PARTS = {
+    "messages": [(topic, channel) for topic in MESSAGE_TOPICS for channel in CONSENT_COLUMNS],
+    "data_processing": [(ConsentTopic.DATA_PROCESSING, "")],
+}
+
+
 @require_POST
 @clinic_view()
 def patient_consents(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """The administrator records what the patient agreed to, or withdrew, and how."""
+    """The patient's communication profile (part=comms) or one of the consent forms (part=
+    messages or data_processing): who recorded it, how, and the evidence. Consents only ever
+    append ledger rows, for the cells that changed."""
     conversation = _conversation(request, conversation_id)
-    source = request.POST.get("source", "")
-    if conversation.patient is None or source not in ConsentSource.values:
+    patient = conversation.patient
+    part = request.POST.get("part", "")
+    if patient is None or part not in ("comms", *CONSENT_PARTS):
         raise Http404
-    consents_update(patient=conversation.patient, granted=set(request.POST.getlist("granted")),
-                    source=source, recorded_by=request.user, now=clock.now())
+    if part == "comms":
+        form = PatientCommsForm(request.POST, patient=patient)
+        if form.is_valid():
+            try:
+                patient_comms_update(patient=patient, **form.changes())
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+    else:
+        form = ConsentsForm(request.POST, cells=CONSENT_PARTS[part])
+        if form.is_valid():
+            consents_update(patient=patient, wanted=form.wanted(),
+                            source=form.cleaned_data["source"],
+                            evidence=form.cleaned_data["evidence"], recorded_by=request.user,
+                            now=clock.now())
+    errors = [e for field_errors in form.errors.values() for e in field_errors]
     if request.htmx:
-        return render(request, "inbox/thread.html", _thread_context(request, conversation))
+        conversation = _conversation(request, conversation_id)  # as the change left it
+        context = {**_panel_context(request, conversation), "panel_errors": {part: errors}}
+        if part == "comms" and errors:
+            context["comms_form"] = form  # what the administrator chose, to correct it
+        return render(request, "inbox/thread.html#panel", context)
+    for error in errors:
+        messages.error(request, error)
     return redirect("inbox:thread", conversation_id=conversation.pk)
 
 

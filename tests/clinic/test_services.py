@@ -74,10 +74,10 @@ def test_consent_state_is_the_latest_ledger_row(patient, administrator, now):
                             source="chat", recorded_by=administrator, now=now.replace(day=1))
     services.consent_record(patient=patient, topic=ConsentTopic.RECALL, granted=False,
                             source="phone", recorded_by=administrator, now=now)
-    state = patient_consent_state(patient=patient)
-    assert state[ConsentTopic.RECALL].granted is False
-    assert state[ConsentTopic.RECALL].source == "phone"
-    assert state[ConsentTopic.PROMOTIONS] is None
+    rows = {row.topic: row.cells[0] for row in patient_consent_state(patient=patient).messages}
+    assert rows[ConsentTopic.RECALL].granted is False
+    assert rows[ConsentTopic.RECALL].event.source == "phone"
+    assert rows[ConsentTopic.PROMOTIONS].event is None
     assert patient.consent_events.count() == 2  # the ledger keeps both
 
 

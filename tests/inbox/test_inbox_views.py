@@ -228,13 +228,13 @@ def test_the_administrator_records_consents_with_who_and_how(client, administrat
     conversation.save()
     client.force_login(administrator)
     url = reverse("inbox:patient-consents", args=[conversation.pk])
-    client.post(url, {"granted": ["appointment", "recall"], "source": "chat"})
-    client.post(url, {"granted": ["appointment"], "source": "phone"})
+    client.post(url, {"part": "data_processing", "granted": ["data_processing:"],
+                      "source": "form", "evidence": "form 12"})
+    client.post(url, {"part": "data_processing", "source": "phone"})
     events = list(ConsentEvent.objects.filter(patient=patient).order_by("id")
-                  .values_list("topic", "granted", "source", "recorded_by"))
-    assert events == [("appointment", True, "chat", administrator.pk),
-                      ("recall", True, "chat", administrator.pk),
-                      ("recall", False, "phone", administrator.pk)]
+                  .values_list("topic", "granted", "source", "evidence", "recorded_by"))
+    assert events == [("data_processing", True, "form", "form 12", administrator.pk),
+                      ("data_processing", False, "phone", "", administrator.pk)]
 
 
 def test_flash_messages_are_not_confused_with_the_thread(client, administrator, channel, now):
