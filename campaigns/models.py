@@ -158,6 +158,7 @@ class SkipReason(models.TextChoices):
     ALREADY_BOOKED = "already_booked", _("Already booked")
     BOOKED_LATE = "booked_late", _("Booked too close to the message")
     NOT_LIVE = "not_live", _("The visit was cancelled or has taken place")
+    VISIT_MOVED = "visit_moved", _("The visit was moved")
     NO_CHANNEL = "no_channel", _("No channel to reach the patient")
     NO_TEXT = "no_text", _("The rule has no text for this channel")
     CAP = "cap", _("Too many messages this week")
@@ -216,6 +217,8 @@ class Dispatch(models.Model):
             models.Index(fields=["patient", "status", "sent_at"], name="dispatch_patient_sent"),
             models.Index(fields=["rule", "status"], name="dispatch_rule_status"),
             models.Index(fields=["clinic", "-send_at"], name="dispatch_clinic_send_at"),
+            models.Index(fields=["appointment"], condition=Q(confirmation="pending"),
+                         name="dispatch_pending_answer"),
         ]
 
     def __str__(self) -> str:

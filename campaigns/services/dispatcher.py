@@ -84,6 +84,10 @@ def dispatches_process_due(*, now: datetime, limit: int | None = None) -> Dispat
     Dispatch.objects.filter(status=DispatchStatus.CLAIMED,
                             claimed_at__lt=now - CLAIM_STALE).update(
         status=DispatchStatus.PLANNED, claimed_at=None)
+    # A request nobody answered before the visit is over: "no answer".
+    Dispatch.objects.filter(confirmation=Confirmation.PENDING,
+                            appointment__start__lte=now).update(
+        confirmation=Confirmation.EXPIRED)
     while limit is None or run.claimed < limit:
         batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - run.claimed)
         ids = _claim(now, batch)
@@ -147,7 +151,7 @@ def _check_occasion(dispatch: Dispatch, rule: Rule, now: datetime) -> None:
         if appointment is None or appointment.status not in LIVE:
             raise Stop(DispatchStatus.SUPERSEDED, SkipReason.NOT_LIVE)
         if f":{key_start(appointment.start)}:" not in dispatch.occurrence_key:
-            raise Stop(DispatchStatus.SUPERSEDED, detail="visit changed")
+            raise Stop(DispatchStatus.SUPERSEDED, SkipReason.VISIT_MOVED)
         if now > appointment.start - REMINDER_LAST_CALL:
             raise Stop(DispatchStatus.EXPIRED, SkipReason.TOO_LATE)
         if appointment.created_at > dispatch.due_at - timedelta(

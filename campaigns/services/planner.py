@@ -282,7 +282,9 @@ def appointment_dispatches_supersede(*, appointment_id: int, now: datetime) -> i
             if appointment is not None and appointment.status in LIVE else Q(pk__in=[]))
     with transaction.atomic():
         superseded = pending.exclude(keep).update(
-            status=DispatchStatus.SUPERSEDED, detail="visit changed", claimed_at=None)
+            status=DispatchStatus.SUPERSEDED, claimed_at=None,
+            reason=SkipReason.VISIT_MOVED if appointment is not None
+            and appointment.status in LIVE else SkipReason.NOT_LIVE)
         Dispatch.objects.filter(appointment_id=appointment_id,
                                 confirmation=Confirmation.PENDING).exclude(keep).update(
             confirmation=Confirmation.CHANGED, answered_at=now)

@@ -169,3 +169,67 @@ def test_stop_withdraws_mailings_on_the_channel_and_is_acknowledged_once(
     maria_writes.says("стоп")
     assert acks.count() == 1 and ConsentEvent.objects.count() == 3
     assert conversation(maria).waiting_since is None
+
+
+def _whatsapp_reply(client, channel, message: dict) -> None:
+    raw = payloads.body(payloads.wa_envelope(payloads.wa_value(
+        messages=[message], contacts=[payloads.wa_contact()])))
+    response = client.post(reverse("hook-whatsapp", args=[channel.key]), raw,
+                           content_type="application/json",
+                           HTTP_X_HUB_SIGNATURE_256=payloads.wa_signature(raw))
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def reminded_on_whatsapp(reminder, clinic, service, doctor, now, fake):
+    """Olga wrote on WhatsApp an hour ago; her reminder went out with reply buttons."""
+    from tests.campaigns.conftest import chat_with
+    from tests.clinic.factories import PatientFactory
+    from tests.inbox.factories import WhatsAppChannelFactory
+
+    olga = PatientFactory(clinic=clinic, first_name="Ольга", phone="+79161234567")
+    channel = WhatsAppChannelFactory(clinic=clinic)
+    chat_with(olga, channel, wrote_at=now - timedelta(hours=1), external_id="79161234567")
+    visit = AppointmentFactory(clinic=clinic, patient=olga, doctor=doctor, service=service,
+                               start=THURSDAY_11, created_at=now - timedelta(days=3))
+    plan_all(now=now)
+    dispatches_process_due(now=now)
+    dispatch = Dispatch.objects.get()
+    assert message_deliver(message_id=dispatch.message_id, now=now).sent
+    dispatch.refresh_from_db()
+    request = fake.sent("whatsapp")[0].json
+    assert request["type"] == "interactive"
+    return visit, dispatch, channel, request
+
+
+def test_a_whatsapp_reply_button_confirms(reminded_on_whatsapp, client, now):
+    visit, dispatch, channel, request = reminded_on_whatsapp
+    button = request["interactive"]["action"]["buttons"][0]["reply"]
+    with time_machine.travel(now + timedelta(minutes=5), tick=False):
+        _whatsapp_reply(client, channel, {
+            "from": "79161234567", "id": "wamid.reply1", "timestamp": str(int(now.timestamp())),
+            "type": "interactive", "context": {"from": "74951234567",
+                                               "id": dispatch.message.provider_message_id},
+            "interactive": {"type": "button_reply", "button_reply": button}})
+    visit.refresh_from_db()
+    assert visit.status == "confirmed" and visit.confirmed_via == "whatsapp: reminder"
+
+
+def test_a_whatsapp_template_quick_reply_is_read_by_its_title(reminded_on_whatsapp, client,
+                                                               now):
+    visit, dispatch, channel, _ = reminded_on_whatsapp
+    with time_machine.travel(now + timedelta(minutes=5), tick=False):
+        _whatsapp_reply(client, channel, {
+            "from": "79161234567", "id": "wamid.reply2", "timestamp": str(int(now.timestamp())),
+            "type": "button", "context": {"from": "74951234567",
+                                          "id": dispatch.message.provider_message_id},
+            "button": {"payload": "CANCEL_PAYLOAD", "text": "Отменить"}})
+    visit.refresh_from_db()
+    assert visit.status == "cancelled"
+
+
+def test_an_unanswered_request_is_marked_no_answer_once_the_visit_starts(reminded):
+    _, dispatch = reminded
+    dispatches_process_due(now=THURSDAY_11 + timedelta(minutes=1))
+    dispatch.refresh_from_db()
+    assert dispatch.confirmation == Confirmation.EXPIRED

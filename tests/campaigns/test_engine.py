@@ -88,7 +88,8 @@ def test_a_moved_visit_gets_one_new_reminder_and_the_old_one_is_superseded(
     moved = appointment_reschedule(appointment=visit, start=THURSDAY_11, now=now)
     appointment_plan(appointment_id=moved.pk, now=now)  # what the signal's task does
 
-    assert Dispatch.objects.filter(status=DispatchStatus.SUPERSEDED).count() == 1
+    old = Dispatch.objects.get(status=DispatchStatus.SUPERSEDED)
+    assert old.reason == SkipReason.VISIT_MOVED
     assert run(now).sent == 1
     assert run(now + timedelta(hours=3)).sent == 0  # the old 14:00 step stays superseded
     assert len(sent_to(maria)) == 1
@@ -238,3 +239,41 @@ def test_planners_and_dispatchers_run_twice_write_nothing_new(reminder, maria, s
     dispatches_process_due(now=now)
     assert dispatches_process_due(now=now).claimed == 0
     assert campaign_settings(clinic=maria.clinic).daily_cap == 1
+
+
+def test_the_audience_filters_narrow_who_a_rule_reaches(clinic, maria, hygiene, doctor, now):
+    from tests.scheduling.factories import DoctorFactory
+
+    other_doctor = DoctorFactory(clinic=clinic)
+    young = PatientFactory(clinic=clinic, birthday=datetime(2015, 1, 1).date())
+    elder = PatientFactory(clinic=clinic, birthday=datetime(1950, 1, 1).date())
+    maria.birthday = datetime(1990, 1, 1).date()
+    maria.save()
+    for hour, patient, who in ((9, maria, doctor), (11, young, doctor),
+                               (13, elder, other_doctor)):
+        AppointmentFactory(clinic=clinic, patient=patient, doctor=who, service=hygiene,
+                           start=datetime(2026, 5, 24, hour, 0, tzinfo=MOSCOW),
+                           status="completed")
+    rule = rule_create(clinic=clinic, by=None, now=now, name="Гигиена", kind=RuleKind.RECALL,
+                       enabled=True, service_ids=[hygiene.pk], doctor_ids=[doctor.pk],
+                       age_min=18, age_max=70, texts={"ru": {"": "Пора"}})
+    plan_all(now=now)
+    assert list(Dispatch.objects.values_list("patient", flat=True)) == [maria.pk]
+    rule = rule_update(rule=rule, by=None, now=now, doctor_ids=[], age_min=None,
+                       age_max=None, last_visit_within_days=30)
+    plan_all(now=now)  # nobody visited in the last 30 days
+    assert Dispatch.objects.count() == 1
+
+
+def test_a_follow_up_is_skipped_when_the_patient_booked_themselves(clinic, maria, service,
+                                                                   doctor, now):
+    visit = AppointmentFactory(clinic=clinic, patient=maria, doctor=doctor, service=service,
+                               start=now - timedelta(days=1, hours=2), status="completed")
+    rule_create(clinic=clinic, by=None, now=now, name="После", kind=RuleKind.FOLLOW_UP,
+                enabled=True, steps=[1440], service_ids=[service.pk],
+                texts={"ru": {"": "Как вы?"}})
+    AppointmentFactory(clinic=clinic, patient=maria, doctor=doctor, service=service,
+                       start=now + timedelta(days=7), created_at=visit.end + timedelta(hours=3))
+    result = run(now)
+    assert result.sent == 0
+    assert Dispatch.objects.get().reason == SkipReason.ALREADY_BOOKED
