@@ -8,11 +8,13 @@ date and attempt, a birthday's year).
 from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.texts import unknown_variables
 from clinic.models import Clinic, ConsentTopic, Patient
 
 
@@ -111,6 +113,15 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        texts = [str(text) for by_channel in (self.texts or {}).values()
+                 if isinstance(by_channel, dict) for text in by_channel.values()]
+        unknown = sorted({name for text in texts
+                          for name in unknown_variables(text, visit=self.transactional)})
+        if unknown:
+            raise ValidationError({"texts": _("This message cannot fill %(names)s.")
+                                   % {"names": ", ".join(f"{{{n}}}" for n in unknown)}})
 
     @property
     def topic(self) -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from campaigns.models import (
     Confirmation,
@@ -85,7 +86,8 @@ def rule_audience(*, rule: Rule, now: datetime, days: int = AUDIENCE_DAYS,
             try:
                 route = dispatch_route(dispatch=dispatch, now=at)
                 channel = route.channel
-                text = dispatch_text(dispatch, rule, channel)[0] or rule.whatsapp_template
+                text = (_("WhatsApp template “%(name)s”") % {"name": rule.whatsapp_template}
+                        if route.template else dispatch_text(dispatch, rule, channel)[0])
             except Stop as stop:
                 reason, detail = stop.reason or stop.status, stop.detail
             except Defer as defer:

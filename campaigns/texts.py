@@ -17,6 +17,8 @@ from clinic.phones import phone_display
 VARIABLE = re.compile(r"\{(\w+)\}")
 VARIABLES = ("patient_first_name", "patient_name_patronymic", "clinic_name", "clinic_address",
              "clinic_phone", "visit_date", "visit_weekday", "visit_time", "doctor_name")
+VISIT_VARIABLES = ("visit_date", "visit_weekday", "visit_time", "doctor_name")
+"""Only a message about a visit has them."""
 LANGUAGES = ("ru", "en")
 
 
@@ -55,5 +57,7 @@ def text_render(text: str, values: dict[str, str]) -> str:
     return VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
 
-def unknown_variables(text: str) -> list[str]:
-    return sorted({name for name in VARIABLE.findall(text) if name not in VARIABLES})
+def unknown_variables(text: str, *, visit: bool = True) -> list[str]:
+    """The {variables} a text uses that its message cannot fill."""
+    known = VARIABLES if visit else tuple(v for v in VARIABLES if v not in VISIT_VARIABLES)
+    return sorted({name for name in VARIABLE.findall(text) if name not in known})

@@ -51,7 +51,8 @@ CLINIC_SETTING_FIELDS = (
 )
 
 
-def _json_value(value: Any) -> Any:
+def setting_json_value(value: Any) -> Any:
+    """A setting's value as the history stores it (times and dates as text)."""
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, date):
@@ -81,13 +82,13 @@ def clinic_settings_update(
         records = []
         for field, new in changes.items():
             old = getattr(locked, field)
-            if _json_value(old) == _json_value(new):
+            if setting_json_value(old) == setting_json_value(new):
                 continue
             setattr(locked, field, new)
             records.append(
                 ClinicSettingChange(clinic=locked, changed_by=changed_by, changed_at=now,
-                                    field=field, old_value=_json_value(old),
-                                    new_value=_json_value(new))
+                                    field=field, old_value=setting_json_value(old),
+                                    new_value=setting_json_value(new))
             )
         if records:
             locked.save(update_fields=[r.field for r in records])

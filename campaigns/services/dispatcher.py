@@ -30,7 +30,7 @@ from campaigns.models import (
     RuleKind,
     SkipReason,
 )
-from campaigns.services.planner import LIVE, VISITED, key_start
+from campaigns.services.planner import LIVE, REMINDER_LAST_CALL, VISITED, key_start
 from campaigns.services.reach import Route, route_find
 from campaigns.services.rules import campaign_settings
 from campaigns.texts import text_pick, text_render, text_values
@@ -48,8 +48,6 @@ CLAIM_STALE = timedelta(minutes=10)
 MAX_DEFERRALS = 30
 CAP_GIVE_UP = timedelta(days=14)
 """A non-transactional message the caps have held back this long is skipped."""
-REMINDER_LAST_CALL = timedelta(minutes=15)
-"""A reminder is not sent later than this before the visit."""
 BUTTONS = {"yes": _("I will come"), "no": _("Cancel the visit"), "move": _("Another time")}
 """The answers a confirmation request offers (Telegram and WhatsApp buttons)."""
 

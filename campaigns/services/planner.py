@@ -37,6 +37,8 @@ from scheduling.models import Appointment, AppointmentStatus
 PLAN_HORIZON = timedelta(hours=24)
 PLAN_GRACE = timedelta(hours=2)
 """A step that fell due this recently (a visit moved to tomorrow morning) is still planned."""
+REMINDER_LAST_CALL = timedelta(minutes=15)
+"""A reminder is not sent later than this before the visit."""
 CHUNK = 2000
 LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 VISITED = (AppointmentStatus.COMPLETED, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
@@ -131,7 +133,8 @@ def _reminders(rule: Rule, now: datetime, tz: ZoneInfo, today: date, horizon: ti
                 continue
             yield Occurrence(patient_id, f"appt:{pk}:{key_start(start)}:{offset}",
                              start + timedelta(minutes=offset), step=offset,
-                             appointment_id=pk, deadline=start, booked_at=created_at)
+                             appointment_id=pk, deadline=start - REMINDER_LAST_CALL,
+                             booked_at=created_at)
 
 
 def _after_visits(rule: Rule, now: datetime, today: date,

@@ -7,7 +7,8 @@ from typing import Any
 from django.db import transaction
 
 from campaigns.models import CampaignSettings, Rule, RuleKind, RuleRevision
-from clinic.models import Clinic
+from clinic.models import Clinic, ClinicSettingChange
+from clinic.services import setting_json_value
 from scheduling.models import Service
 
 SETTINGS_FIELDS = ("name", "kind", "steps", "ask_confirmation", "do_not_send_within",
@@ -58,10 +59,45 @@ def rule_update(*, rule: Rule, by: Any | None, now: datetime, **fields: Any) -> 
     return rule
 
 
-def rule_switch(*, rule: Rule, enabled: bool) -> Rule:
-    Rule.objects.filter(pk=rule.pk).update(enabled=enabled)
+def _history(clinic: Clinic, by: Any | None, now: datetime, field: str, old: Any,
+             new: Any) -> ClinicSettingChange:
+    """Campaign changes go into the clinic's settings history, beside every other setting."""
+    return ClinicSettingChange(clinic=clinic, changed_by=by, changed_at=now, field=field,
+                               old_value=setting_json_value(old), new_value=setting_json_value(new))
+
+
+def rule_switch(*, rule: Rule, enabled: bool, by: Any | None, now: datetime) -> Rule:
+    """Switch a rule on or off; who and when is kept in the clinic's settings history."""
+    with transaction.atomic():
+        if Rule.objects.filter(pk=rule.pk).exclude(enabled=enabled).update(enabled=enabled):
+            _history(rule.clinic, by, now, f"campaigns:rule:{rule.pk}:enabled",
+                     not enabled, enabled).save()
     rule.enabled = enabled
     return rule
+
+
+CAMPAIGN_SETTING_FIELDS = ("send_from", "send_until", "daily_cap", "weekly_cap",
+                           "channel_order")
+
+
+def campaign_settings_update(*, clinic: Clinic, changes: dict[str, Any], by: Any | None,
+                             now: datetime) -> CampaignSettings:
+    """Change the send window, caps or channel order; one history row per changed value."""
+    with transaction.atomic():
+        current = campaign_settings(clinic=clinic)
+        current = CampaignSettings.objects.select_for_update().get(pk=current.pk)
+        records = []
+        for field in CAMPAIGN_SETTING_FIELDS:
+            old = setting_json_value(getattr(current, field))
+            if field not in changes or old == setting_json_value(changes[field]):
+                continue
+            records.append(_history(clinic, by, now, f"campaigns:{field}",
+                                    getattr(current, field), changes[field]))
+            setattr(current, field, changes[field])
+        current.full_clean(exclude=["clinic"])
+        current.save()
+        ClinicSettingChange.objects.bulk_create(records)
+    return current
 
 
 REMINDER_RU = ("{patient_first_name}, здравствуйте! Напоминаем о визите в {clinic_name} "
@@ -99,10 +135,11 @@ def _service_ids(clinic: Clinic, words: tuple[str, ...]) -> list[int]:
 def rule_defaults_create(*, clinic: Clinic, now: datetime) -> list[Rule]:
     """A new clinic's four rules, all off: a 2-days + 2-hours reminder with confirmation, a
     6-month hygiene recall, a follow-up the day after implantation or surgery, a birthday
-    greeting without an offer. Once per clinic; a clinic made before campaigns existed gets
-    them when an owner first opens the rules."""
-    _, created = CampaignSettings.objects.get_or_create(clinic=clinic)
-    if not created:  # set up before: the owner's rules are theirs, even if none is left
+    greeting without an offer. Made when the clinic has no rule at all (rules are switched
+    off, never deleted); a clinic made before campaigns existed gets them when an owner first
+    opens the rules."""
+    campaign_settings(clinic=clinic)
+    if Rule.objects.filter(clinic=clinic).exists():
         return []
     specs = [
         {"name": "Напоминание о визите за 2 дня и за 2 часа", "kind": RuleKind.REMINDER,

@@ -277,3 +277,16 @@ def test_a_follow_up_is_skipped_when_the_patient_booked_themselves(clinic, maria
     result = run(now)
     assert result.sent == 0
     assert Dispatch.objects.get().reason == SkipReason.ALREADY_BOOKED
+
+
+def test_a_reminder_due_just_before_the_window_opens_goes_the_evening_before(
+        reminder, maria, service, doctor, now):
+    # A visit at 09:10: 09:00 would be too close (15 minutes), so 20:59 the day before.
+    start = datetime(2026, 11, 25, 9, 10, tzinfo=MOSCOW)
+    AppointmentFactory(clinic=maria.clinic, patient=maria, doctor=doctor, service=service,
+                       start=start, created_at=now - timedelta(days=5))
+    evening = datetime(2026, 11, 24, 20, 0, tzinfo=MOSCOW)
+    plan_all(now=evening)
+    assert Dispatch.objects.get(step=-120).send_at == datetime(2026, 11, 24, 20, 59,
+                                                                tzinfo=MOSCOW)
+    assert dispatches_process_due(now=datetime(2026, 11, 24, 20, 59, tzinfo=MOSCOW)).sent == 1

@@ -27,7 +27,8 @@ from tests.scheduling.factories import (
 )
 
 # Parameters that name no object, so the page may answer (about one's own clinic).
-NOT_AN_OBJECT = {"channels:add", "clinic:settings-import-sample"}
+NOT_AN_OBJECT = {"channels:add", "clinic:settings-import-sample", "campaigns:rule-new-kind",
+                 "campaigns:preview", "campaigns:audience"}
 # URLs anyone may open without signing in.
 PUBLIC = {"login", "healthz", "set_language", "admin:login"}
 
@@ -73,6 +74,13 @@ class OtherClinic:
 # How to point each URL with parameters at an object of the other clinic. A new URL with
 # parameters must be added here, so the walk below covers it.
 OTHER_CLINIC_KWARGS = {
+    "campaigns:rule-new-kind": lambda b: {"kind": "recall"},  # a form for one's own clinic
+    "campaigns:preview": lambda b: {"kind": "recall"},
+    "campaigns:audience": lambda b: {"kind": "recall"},
+    "campaigns:rule": lambda b: {"rule_id": b.clinic.campaign_rules.first().pk},
+    "campaigns:switch": lambda b: {"rule_id": b.clinic.campaign_rules.first().pk},
+    "campaigns:dry-run": lambda b: {"rule_id": b.clinic.campaign_rules.first().pk},
+    "campaigns:results": lambda b: {"rule_id": b.clinic.campaign_rules.first().pk},
     "clinic:settings-day-delete": lambda b: {"exception_id": b.day.pk},
     "api:patient-detail": lambda b: {"pk": b.patient.pk},
     "api:conversation-detail": lambda b: {"pk": b.conversation.pk},
