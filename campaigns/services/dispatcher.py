@@ -93,7 +93,11 @@ def dispatches_process_due(*, now: datetime, limit: int | None = None) -> Dispat
             break
         run.claimed += len(ids)
         for pk in ids:
-            outcome = dispatch_send(dispatch_id=pk, now=now)
+            try:
+                outcome = dispatch_send(dispatch_id=pk, now=now)
+            except Exception:  # noqa: BLE001 — one bad row must not stop the others
+                logger.exception("dispatch %s failed; it is claimed again later", pk)
+                continue
             if outcome == DispatchStatus.SENT:
                 run.sent += 1
             elif outcome == DispatchStatus.PLANNED:

@@ -62,37 +62,23 @@ def key_start(moment: datetime) -> str:
 
 
 def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), the month's last day where it is shorter."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def _age_filter(rule: Rule, today: date) -> Q:
-    q = Q()
-    if rule.age_min is not None:
-        q &= Q(birthday__lte=add_months(today, -12 * rule.age_min))
-    if rule.age_max is not None:
-        q &= Q(birthday__gt=add_months(today, -12 * (rule.age_max + 1)))
-    return q
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _audience(rule: Rule, now: datetime, today: date, prefix: str = "") -> Q:
     """The rule's audience filters on patients (`prefix` reaches the patient from a row)."""
     q = Q()
-    age = _age_filter(rule, today)
-    if age:
-        q &= Q(**{f"{prefix}pk__in": Patient.objects.filter(age).values("pk")}) if prefix \
-            else age
+    if rule.age_min is not None:
+        q &= Q(**{f"{prefix}birthday__lte": add_months(today, -12 * rule.age_min)})
+    if rule.age_max is not None:
+        q &= Q(**{f"{prefix}birthday__gt": add_months(today, -12 * (rule.age_max + 1))})
     if rule.last_visit_within_days is not None:
-        recent = Appointment.objects.filter(
-            patient=OuterRef(f"{prefix}pk" if prefix else "pk"), status__in=VISITED,
-            end__lte=now, end__gte=now - timedelta(days=rule.last_visit_within_days))
-        q &= Q(Exists(recent))
+        q &= Q(Exists(Appointment.objects.filter(
+            patient=OuterRef(f"{prefix}pk"), status__in=VISITED, end__lte=now,
+            end__gte=now - timedelta(days=rule.last_visit_within_days))))
     return q
 
 

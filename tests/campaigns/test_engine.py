@@ -290,3 +290,14 @@ def test_a_reminder_due_just_before_the_window_opens_goes_the_evening_before(
     assert Dispatch.objects.get(step=-120).send_at == datetime(2026, 11, 24, 20, 59,
                                                                 tzinfo=MOSCOW)
     assert dispatches_process_due(now=datetime(2026, 11, 24, 20, 59, tzinfo=MOSCOW)).sent == 1
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    ("2026-08-31", 6, "2027-02-28"), ("2027-08-31", 6, "2028-02-29"),
+    ("2026-05-24", 6, "2026-11-24"), ("2026-11-30", -9, "2026-02-28")])
+def test_months_are_added_to_the_same_day_or_the_months_last(day, months, expected):
+    from datetime import date
+
+    from campaigns.services.planner import add_months
+
+    assert add_months(date.fromisoformat(day), months) == date.fromisoformat(expected)
