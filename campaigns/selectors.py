@@ -15,7 +15,13 @@ from campaigns.models import (
     RuleRevision,
     SkipReason,
 )
-from campaigns.services.dispatcher import Defer, Stop, dispatch_route, dispatch_text
+from campaigns.services.dispatcher import (
+    Context,
+    Defer,
+    Stop,
+    dispatch_route,
+    dispatch_text,
+)
 from campaigns.services.planner import occurrences
 from campaigns.services.rules import campaign_settings
 from campaigns.windows import send_time, send_window
@@ -65,13 +71,15 @@ def rule_audience(*, rule: Rule, now: datetime, days: int = AUDIENCE_DAYS,
     patients = Patient.objects.in_bulk([o.patient_id for o in found[:limit]])
     appointments = Appointment.objects.select_related("doctor").in_bulk(
         [o.appointment_id for o in found[:limit] if o.appointment_id])
+    dispatches = [Dispatch(clinic=rule.clinic, rule=rule, revision=revision,
+                           patient=patients[o.patient_id],
+                           appointment=appointments.get(o.appointment_id),
+                           occurrence_key=o.key, due_at=o.due_at, send_at=o.due_at,
+                           created_at=now) for o in found[:limit]]
+    context = Context.load(dispatches, now)
     rows, skipped, would_send = [], {}, 0
-    for occurrence in found[:limit]:
-        patient = patients[occurrence.patient_id]
-        dispatch = Dispatch(clinic=rule.clinic, rule=rule, revision=revision, patient=patient,
-                            appointment=appointments.get(occurrence.appointment_id),
-                            occurrence_key=occurrence.key, due_at=occurrence.due_at,
-                            send_at=occurrence.due_at, created_at=now)
+    for occurrence, dispatch in zip(found, dispatches, strict=False):
+        patient = dispatch.patient
         window = send_window(tz=rule.clinic.timezone, send_from=settings_.send_from,
                              send_until=settings_.send_until, transactional=rule.transactional,
                              time_of_day=patient.preferred_time_of_day,
@@ -84,7 +92,7 @@ def rule_audience(*, rule: Rule, now: datetime, days: int = AUDIENCE_DAYS,
             reason = SkipReason.BOOKED_LATE if late else SkipReason.WINDOW
         else:
             try:
-                route = dispatch_route(dispatch=dispatch, now=at)
+                route = dispatch_route(dispatch=dispatch, now=at, context=context)
                 channel = route.channel
                 text = (_("WhatsApp template “%(name)s”") % {"name": rule.whatsapp_template}
                         if route.template else dispatch_text(dispatch, rule, channel)[0])

@@ -11,6 +11,7 @@ it and the patient's reply arrives. Every skip and every deferral records why.
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import (
+    APPOINTMENT_KINDS,
     CampaignSettings,
     Confirmation,
     Dispatch,
@@ -35,6 +37,7 @@ from campaigns.services.reach import Route, route_find
 from campaigns.services.rules import campaign_settings
 from campaigns.texts import text_pick, text_render, text_values
 from campaigns.windows import send_time, send_window
+from clinic.models import ConsentEvent
 from inbox.models import Channel, ChannelKind, Conversation
 from inbox.services.inbound import conversation_for_whatsapp_number
 from inbox.services.outbound import SendRefused, message_send
@@ -43,6 +46,7 @@ from scheduling.models import Appointment
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
+COMMIT_EVERY = 50
 CLAIM_STALE = timedelta(minutes=10)
 """A claim older than this belongs to a dispatcher that died: the row is planned again."""
 MAX_DEFERRALS = 30
@@ -58,6 +62,70 @@ class DispatchRun:
     sent: int = 0
     deferred: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        if outcome == DispatchStatus.SENT:
+            self.sent += 1
+        elif outcome == DispatchStatus.PLANNED:
+            self.deferred += 1
+        elif outcome:
+            self.skipped[outcome] = self.skipped.get(outcome, 0) + 1
+
+
+@dataclass
+class Context:
+    """What deciding a batch of dispatches reads, loaded once: each clinic's settings and
+    WhatsApp channels, and per patient the consent ledger, the conversations, the recent
+    non-transactional sends (for the caps) and whether a visit is booked ahead."""
+
+    settings: dict[int, CampaignSettings]
+    whatsapp: dict[int, list[Channel]]
+    events: dict[int, list[ConsentEvent]]
+    conversations: dict[int, list[Conversation]]
+    recent_sends: dict[int, list[datetime]]
+    booked_ahead: set[int]
+
+    @classmethod
+    def load(cls, dispatches: list[Dispatch], now: datetime) -> "Context":
+        clinics = {d.clinic_id: d.clinic for d in dispatches}
+        patients = {d.patient_id for d in dispatches}
+        events: dict[int, list[ConsentEvent]] = defaultdict(list)
+        for event in ConsentEvent.objects.filter(patient_id__in=patients):  # newest first
+            events[event.patient_id].append(event)
+        conversations: dict[int, list[Conversation]] = defaultdict(list)
+        for conversation in (Conversation.objects.filter(patient_id__in=patients)
+                             .select_related("channel", "contact")
+                             .order_by("-last_message_at")):
+            conversations[conversation.patient_id].append(conversation)
+        whatsapp: dict[int, list[Channel]] = defaultdict(list)
+        for channel in Channel.objects.filter(clinic_id__in=clinics, is_active=True,
+                                              kind=ChannelKind.WHATSAPP):
+            whatsapp[channel.clinic_id].append(channel)
+        recent: dict[int, list[datetime]] = defaultdict(list)
+        for patient_id, sent_at in (Dispatch.objects.filter(
+                patient_id__in=patients, status=DispatchStatus.SENT,
+                sent_at__gt=now - timedelta(days=7))
+                .exclude(rule__kind__in=APPOINTMENT_KINDS)
+                .values_list("patient_id", "sent_at")):
+            recent[patient_id].append(sent_at)
+        booked = set(Appointment.objects.filter(patient_id__in=patients, status__in=LIVE,
+                                                start__gt=now)
+                     .values_list("patient_id", flat=True))
+        return cls({pk: campaign_settings(clinic=clinic) for pk, clinic in clinics.items()},
+                   whatsapp, events, conversations, recent, booked)
+
+    def sent(self, patient_id: int, at: datetime) -> None:
+        self.recent_sends[patient_id].append(at)
+
+
+class Stop(Exception):  # noqa: N818 — a decision, not an error
+    def __init__(self, status: str, reason: str = "", detail: str = "") -> None:
+        self.status, self.reason, self.detail = status, reason, detail[:300]
+
+
+class Defer(Exception):  # noqa: N818
+    def __init__(self, until: datetime, reason: str, detail: str = "") -> None:
+        self.until, self.reason, self.detail = until, reason, detail[:300]
 
 
 def _claim(now: datetime, limit: int) -> list[int]:
@@ -77,7 +145,9 @@ def _claim(now: datetime, limit: int) -> list[int]:
 
 
 def dispatches_process_due(*, now: datetime, limit: int | None = None) -> DispatchRun:
-    """Beat's dispatcher pass: everything due now, in batches, each row decided on its own."""
+    """Beat's dispatcher pass: everything due now, in claimed batches. What a batch's decisions
+    read is loaded once for the batch (`Context`); rows are committed COMMIT_EVERY at a time,
+    each in a savepoint of its own, so one bad row undoes only itself."""
     run = DispatchRun()
     Dispatch.objects.filter(status=DispatchStatus.CLAIMED,
                             claimed_at__lt=now - CLAIM_STALE).update(
@@ -92,61 +162,83 @@ def dispatches_process_due(*, now: datetime, limit: int | None = None) -> Dispat
         if not ids:
             break
         run.claimed += len(ids)
-        for pk in ids:
-            try:
-                outcome = dispatch_send(dispatch_id=pk, now=now)
-            except Exception:  # noqa: BLE001 — one bad row must not stop the others
-                logger.exception("dispatch %s failed; it is claimed again later", pk)
-                continue
-            if outcome == DispatchStatus.SENT:
-                run.sent += 1
-            elif outcome == DispatchStatus.PLANNED:
-                run.deferred += 1
-            elif outcome:
-                run.skipped[outcome] = run.skipped.get(outcome, 0) + 1
+        dispatches = list(_claimed(ids, now))
+        context = Context.load(dispatches, now)
+        for start in range(0, len(dispatches), COMMIT_EVERY):
+            with transaction.atomic():
+                for dispatch in dispatches[start:start + COMMIT_EVERY]:
+                    run.count(_process(dispatch, context, now))
     return run
 
 
-class Stop(Exception):  # noqa: N818 — a decision, not an error
-    def __init__(self, status: str, reason: str = "", detail: str = "") -> None:
-        self.status, self.reason, self.detail = status, reason, detail[:300]
-
-
-class Defer(Exception):  # noqa: N818
-    def __init__(self, until: datetime, reason: str, detail: str = "") -> None:
-        self.until, self.reason, self.detail = until, reason, detail[:300]
+def _claimed(ids: list[int], now: datetime):
+    return (Dispatch.objects.filter(pk__in=ids, status=DispatchStatus.CLAIMED, claimed_at=now)
+            .select_related("rule", "revision", "clinic", "patient", "appointment__doctor")
+            .order_by())
 
 
 def dispatch_send(*, dispatch_id: int, now: datetime) -> str:
     """Decide one claimed dispatch and act on it; returns its new status ("" if not ours)."""
+    dispatch = _claimed([dispatch_id], now).first()
+    if dispatch is None:
+        return ""
     with transaction.atomic():
-        dispatch = (Dispatch.objects.select_for_update(of=("self",))
-                    .select_related("rule", "clinic", "patient", "appointment__doctor")
-                    .filter(pk=dispatch_id, status=DispatchStatus.CLAIMED, claimed_at=now)
-                    .first())
-        if dispatch is None:
-            return ""
-        try:
-            _decide_and_send(dispatch, now)
-        except Stop as stop:
-            dispatch.status, dispatch.reason, dispatch.detail = stop.status, stop.reason, \
-                stop.detail
-        except Defer as defer:
-            dispatch.deferrals += 1
-            if dispatch.deferrals > MAX_DEFERRALS:
-                dispatch.status, dispatch.reason = DispatchStatus.SKIPPED, defer.reason
-            else:
-                dispatch.status, dispatch.send_at = DispatchStatus.PLANNED, defer.until
-                dispatch.reason = defer.reason
-            dispatch.detail = defer.detail
-        dispatch.claimed_at = None
-        dispatch.save(update_fields=["status", "reason", "detail", "send_at", "deferrals",
-                                     "claimed_at", "channel", "message", "sent_at",
-                                     "confirmation"])
-        return dispatch.status
+        return _process(dispatch, Context.load([dispatch], now), now)
 
 
-def _check_occasion(dispatch: Dispatch, rule: Rule, now: datetime) -> None:
+class _NotOurs(Exception):  # noqa: N818 — another dispatcher took the row back: undo ours
+    pass
+
+
+def _process(dispatch: Dispatch, context: Context, now: datetime) -> str:
+    """Decide, send and record one dispatch in a savepoint; its new status, or ""."""
+    try:
+        with transaction.atomic():
+            _decide(dispatch, context, now)
+            _record(dispatch, now)
+    except _NotOurs:
+        return ""
+    except Exception:  # noqa: BLE001 — one bad row must not stop the others
+        logger.exception("dispatch %s failed; it is claimed again later", dispatch.pk)
+        return ""
+    if dispatch.status == DispatchStatus.SENT and not dispatch.rule.transactional:
+        context.sent(dispatch.patient_id, now)
+    return dispatch.status
+
+
+def _decide(dispatch: Dispatch, context: Context, now: datetime) -> None:
+    try:
+        if not dispatch.rule.enabled:
+            raise Stop(DispatchStatus.SKIPPED, SkipReason.RULE_OFF)
+        route = dispatch_route(dispatch=dispatch, now=now, context=context)
+        _send(dispatch, dispatch.rule, route, now)
+    except Stop as stop:
+        dispatch.status, dispatch.reason, dispatch.detail = stop.status, stop.reason, \
+            stop.detail
+    except Defer as defer:
+        dispatch.deferrals += 1
+        if dispatch.deferrals > MAX_DEFERRALS:
+            dispatch.status, dispatch.reason = DispatchStatus.SKIPPED, defer.reason
+        else:
+            dispatch.status, dispatch.send_at = DispatchStatus.PLANNED, defer.until
+            dispatch.reason = defer.reason
+        dispatch.detail = defer.detail
+
+
+def _record(dispatch: Dispatch, now: datetime) -> None:
+    """Write the outcome, only while the claim is still ours (a claim older than CLAIM_STALE
+    may have been given to another dispatcher): otherwise undo this row's savepoint."""
+    if not Dispatch.objects.filter(pk=dispatch.pk, status=DispatchStatus.CLAIMED,
+                                   claimed_at=now).update(
+            status=dispatch.status, reason=dispatch.reason, detail=dispatch.detail,
+            send_at=dispatch.send_at, deferrals=dispatch.deferrals, claimed_at=None,
+            channel=dispatch.channel, message=dispatch.message, sent_at=dispatch.sent_at,
+            confirmation=dispatch.confirmation):
+        raise _NotOurs
+
+
+def _check_occasion(dispatch: Dispatch, rule: Rule, context: Context,
+                    now: datetime) -> None:
     """The occasion still stands: the visit at the keyed time, nothing booked since, the day."""
     appointment = dispatch.appointment
     if rule.kind in (RuleKind.REMINDER, RuleKind.CONFIRMATION):
@@ -160,15 +252,12 @@ def _check_occasion(dispatch: Dispatch, rule: Rule, now: datetime) -> None:
                 minutes=rule.do_not_send_within):
             raise Stop(DispatchStatus.SKIPPED, SkipReason.BOOKED_LATE)
         return
-    booked = Appointment.objects.filter(patient=dispatch.patient_id, status__in=LIVE,
-                                        start__gt=now)
-    if rule.kind in (RuleKind.FOLLOW_UP, RuleKind.PLAN_ADHERENCE) and appointment is not None:
-        # "Unless the patient booked themselves": anything booked since that visit.
-        booked = Appointment.objects.filter(
-            patient=dispatch.patient_id, created_at__gt=appointment.end,
-            status__in=(*LIVE, *VISITED)).exclude(pk=appointment.pk)
-    if rule.kind in (RuleKind.RECALL, RuleKind.FOLLOW_UP, RuleKind.PLAN_ADHERENCE) \
-            and booked.exists():
+    if rule.kind == RuleKind.RECALL and dispatch.patient_id in context.booked_ahead:
+        raise Stop(DispatchStatus.SKIPPED, SkipReason.ALREADY_BOOKED)
+    if rule.kind in (RuleKind.FOLLOW_UP, RuleKind.PLAN_ADHERENCE) and appointment is not None \
+            and Appointment.objects.filter(  # "unless the patient booked themselves"
+                patient=dispatch.patient_id, created_at__gt=appointment.end,
+                status__in=(*LIVE, *VISITED)).exclude(pk=appointment.pk).exists():
         raise Stop(DispatchStatus.SKIPPED, SkipReason.ALREADY_BOOKED)
     if rule.kind == RuleKind.BIRTHDAY:
         tz = ZoneInfo(dispatch.clinic.timezone)
@@ -202,16 +291,13 @@ def _check_window(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
         raise Defer(at, SkipReason.WINDOW)
 
 
-def _check_caps(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
+def _check_caps(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings, context: Context,
                 now: datetime) -> None:
     """At most `daily_cap` a day and `weekly_cap` a week of non-transactional messages."""
     if rule.transactional:
         return
-    sent = sorted(Dispatch.objects.filter(
-        patient=dispatch.patient_id, status=DispatchStatus.SENT,
-        sent_at__gt=now - timedelta(days=7)).exclude(
-        rule__kind__in=(RuleKind.REMINDER, RuleKind.CONFIRMATION))
-        .values_list("sent_at", flat=True), reverse=True)
+    sent = sorted((at for at in context.recent_sends.get(dispatch.patient_id, ())
+                   if at > now - timedelta(days=7)), reverse=True)
     day = [at for at in sent if at > now - timedelta(days=1)]
     until = None
     if len(day) >= settings_.daily_cap:
@@ -225,28 +311,20 @@ def _check_caps(dispatch: Dispatch, rule: Rule, settings_: CampaignSettings,
     raise Defer(until, SkipReason.CAP)
 
 
-def _decide_and_send(dispatch: Dispatch, now: datetime) -> None:
-    if not dispatch.rule.enabled:
-        raise Stop(DispatchStatus.SKIPPED, SkipReason.RULE_OFF)
-    _send(dispatch, dispatch.rule, dispatch_route(dispatch=dispatch, now=now), now)
-
-
-def dispatch_route(*, dispatch: Dispatch, now: datetime) -> Route:
+def dispatch_route(*, dispatch: Dispatch, now: datetime,
+                   context: Context | None = None) -> Route:
     """Everything checked at send time; the way to the patient, or Stop / Defer."""
-    rule = dispatch.rule
-    _check_occasion(dispatch, rule, now)
+    context = context or Context.load([dispatch], now)
+    rule, patient = dispatch.rule, dispatch.patient
+    settings_ = context.settings[dispatch.clinic_id]
+    _check_occasion(dispatch, rule, context, now)
     _check_patient(dispatch, rule)
-    settings_ = campaign_settings(clinic=dispatch.clinic)
     _check_window(dispatch, rule, settings_, now)
-    _check_caps(dispatch, rule, settings_, now)
-    patient = dispatch.patient
-    conversations = list(Conversation.objects.filter(patient=patient)
-                         .select_related("channel", "contact").order_by("-last_message_at"))
-    whatsapp = list(Channel.objects.filter(clinic=dispatch.clinic, kind=ChannelKind.WHATSAPP,
-                                           is_active=True))
+    _check_caps(dispatch, rule, settings_, context, now)
     search = route_find(patient=patient, rule=rule, settings_=settings_,
-                        events=list(patient.consent_events.all()),
-                        conversations=conversations, whatsapp_channels=whatsapp, now=now)
+                        events=context.events.get(patient.pk, []),
+                        conversations=context.conversations.get(patient.pk, []),
+                        whatsapp_channels=context.whatsapp.get(dispatch.clinic_id, []), now=now)
     if search.route is None:
         # Reachable but without consent is "no consent"; not reachable at all, "no channel".
         reason = SkipReason.NO_CONSENT if search.no_consent else SkipReason.NO_CHANNEL
