@@ -515,10 +515,6 @@ class CampaignSettingsForm(forms.ModelForm):
         data["channel_order"] = order
         return data
 
-    def save(self, commit: bool = True) -> CampaignSettings:
-        self.instance.channel_order = self.cleaned_data["channel_order"]
-        return super().save(commit=commit)
-
 
 # --- The delivery log's filters -----------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def send_window(*, tz: str, send_from: time, send_until: time, transactional: bo
     start, end = send_from, send_until
     allowed: frozenset[int] = frozenset()
     if not transactional:
-        if time_of_day in SLOTS:
+        if time_of_day in SLOTS and start < end:
             slot_start, slot_end = SLOTS[time_of_day]
             if max(start, slot_start) < min(end, slot_end):
                 start, end = max(start, slot_start), min(end, slot_end)
@@ -49,18 +49,22 @@ def _wall(day: date, wall: time, tz: ZoneInfo) -> datetime:
 
 
 def _intervals(window: SendWindow, first: date, last: date):
+    """The window's spans opening on these days; one that ends at or before its start runs
+    overnight (21:00–07:00), and 00:00–00:00 is the whole day."""
+    overnight = timedelta(days=1) if window.end <= window.start else timedelta()
     day = first
     while day <= last:
         if not window.days or day.weekday() in window.days:
-            yield _wall(day, window.start, window.tz), _wall(day, window.end, window.tz)
+            yield (_wall(day, window.start, window.tz),
+                   _wall(day + overnight, window.end, window.tz))
         day += timedelta(days=1)
 
 
 def next_open(window: SendWindow, moment: datetime) -> datetime | None:
     """The earliest moment at or after `moment` inside the window (None beyond SEARCH_DAYS)."""
     local = moment.astimezone(window.tz)
-    for opens, closes in _intervals(window, local.date(), local.date()
-                                    + timedelta(days=SEARCH_DAYS)):
+    for opens, closes in _intervals(window, local.date() - timedelta(days=1),
+                                    local.date() + timedelta(days=SEARCH_DAYS)):
         if moment < closes:
             return max(moment, opens)
     return None

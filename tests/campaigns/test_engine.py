@@ -301,3 +301,13 @@ def test_months_are_added_to_the_same_day_or_the_months_last(day, months, expect
     from campaigns.services.planner import add_months
 
     assert add_months(date.fromisoformat(day), months) == date.fromisoformat(expected)
+
+
+def test_switching_a_rule_is_kept_in_the_clinics_settings_history(reminder, owner, now):
+    from campaigns.services.rules import rule_switch
+    from clinic.models import ClinicSettingChange
+
+    rule_switch(rule=reminder, enabled=False, by=owner, now=now)
+    rule_switch(rule=reminder, enabled=False, by=owner, now=now)  # no change, no row
+    change = ClinicSettingChange.objects.get(field=f"campaigns:rule:{reminder.pk}:enabled")
+    assert (change.old_value, change.new_value, change.changed_by) == (True, False, owner)

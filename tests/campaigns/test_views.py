@@ -556,3 +556,23 @@ def test_the_new_rule_page_offers_every_kind(client, owner):
         page = client.get(reverse("campaigns:rule-new-kind", args=[kind]))
         assert page.status_code == 200, kind
     assert client.get(reverse("campaigns:rule-new-kind", args=["spam"])).status_code == 404
+
+
+def test_the_owner_changes_the_campaign_settings_and_the_history_keeps_it(client, clinic, owner,
+                                                                          manager):
+    from clinic.models import ClinicSettingChange
+
+    data = {"send_from": "10:00", "send_until": "20:00", "daily_cap": "1", "weekly_cap": "2",
+            "channel_1": "whatsapp", "channel_2": "telegram"}
+    client.force_login(manager)
+    assert client.post(reverse("campaigns:settings"), data).status_code == 403
+    client.force_login(owner)
+    assert client.post(reverse("campaigns:settings"), data).status_code == 302
+    saved = CampaignSettings.objects.get(clinic=clinic)
+    assert (saved.send_from.hour, saved.send_until.hour, saved.weekly_cap) == (10, 20, 2)
+    assert saved.channel_order == ["whatsapp", "telegram"]
+    changes = ClinicSettingChange.objects.filter(clinic=clinic, changed_by=owner)
+    assert set(changes.values_list("field", flat=True)) == {
+        "campaigns:send_from", "campaigns:send_until", "campaigns:weekly_cap",
+        "campaigns:channel_order"}
+    assert changes.get(field="campaigns:send_from").old_value == "09:00"

@@ -61,3 +61,20 @@ def test_a_message_that_cannot_be_deferred_past_its_deadline_is_pulled_back_or_d
     assert send_time(w, due, deadline=visit, now=datetime(2026, 11, 24, 12, tzinfo=MOSCOW)) \
         == evening
     assert send_time(w, due, deadline=visit, now=due) is None  # the evening has passed
+
+
+def test_a_window_from_midnight_to_midnight_is_the_whole_day():
+    w = send_window(tz="Europe/Moscow", send_from=time(0), send_until=time(0),
+                    transactional=False)
+    for hour in (0, 3, 23):
+        due = datetime(2026, 11, 24, hour, 30, tzinfo=MOSCOW)
+        assert send_time(w, due, now=due) == due
+
+
+def test_an_overnight_window_is_open_after_midnight():
+    w = send_window(tz="Europe/Moscow", send_from=time(21), send_until=time(7),
+                    transactional=True)
+    night = datetime(2026, 11, 24, 2, 0, tzinfo=MOSCOW)
+    assert send_time(w, night, now=night) == night
+    noon = datetime(2026, 11, 24, 12, 0, tzinfo=MOSCOW)
+    assert send_time(w, noon, now=noon) == datetime(2026, 11, 24, 21, 0, tzinfo=MOSCOW)
