@@ -40,6 +40,7 @@ from campaigns.windows import send_time, send_window
 from clinic.models import ConsentEvent
 from inbox.models import Channel, ChannelKind, Conversation
 from inbox.services.inbound import conversation_for_whatsapp_number
+from inbox.services.live import inbox_changes_gathered
 from inbox.services.outbound import SendRefused, message_send
 from scheduling.models import Appointment
 
@@ -165,7 +166,7 @@ def dispatches_process_due(*, now: datetime, limit: int | None = None) -> Dispat
         dispatches = list(_claimed(ids, now))
         context = Context.load(dispatches, now)
         for start in range(0, len(dispatches), COMMIT_EVERY):
-            with transaction.atomic():
+            with transaction.atomic(), inbox_changes_gathered():
                 for dispatch in dispatches[start:start + COMMIT_EVERY]:
                     run.count(_process(dispatch, context, now))
     return run

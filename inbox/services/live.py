@@ -8,6 +8,9 @@ cache without it, both shared by web and worker processes.
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -28,10 +31,31 @@ def _announce(clinic_id: int) -> None:
                        exc_info=True)
 
 
+_gathered: ContextVar[set[int] | None] = ContextVar("inbox_changes_gathered", default=None)
+
+
 def inbox_changed(clinic_id: int) -> None:
     """Announce a change once the current transaction commits (at once outside one). A cache
     outage never fails the change itself: a webhook is stored and answered all the same."""
-    transaction.on_commit(lambda: _announce(clinic_id))
+    gathered = _gathered.get()
+    if gathered is not None:
+        gathered.add(clinic_id)
+    else:
+        transaction.on_commit(lambda: _announce(clinic_id))
+
+
+@contextmanager
+def inbox_changes_gathered() -> Iterator[None]:
+    """Inside, changes are gathered and each clinic is announced once at the end (after the
+    commit): a batch of hundreds of messages is one version bump, not hundreds."""
+    token = _gathered.set(set())
+    try:
+        yield
+    finally:
+        gathered = _gathered.get() or set()
+        _gathered.reset(token)
+        for clinic_id in gathered:
+            inbox_changed(clinic_id)
 
 
 def inbox_version(clinic_id: int) -> int:
