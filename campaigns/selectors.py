@@ -47,8 +47,12 @@ class AudienceRow:
     when: datetime | None  # when it would go out (None: it would not)
     channel: str
     text: str
-    skipped: str  # a SkipReason (or a status) label; "" when it would be sent
+    reason: str  # why it would not be sent (a SkipReason or a DispatchStatus); "" when it would
     detail: str
+
+    @property
+    def skipped(self) -> str:
+        return reason_label(self.reason)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Audience:
     rows: list[AudienceRow]
     total: int  # occurrences in the period; only the first AUDIENCE_LIMIT are decided
     would_send: int
-    skipped: dict[str, int]
+    skipped: dict[str, int]  # reason code: rows
 
 
 def rule_audience(*, rule: Rule, now: datetime, days: int = AUDIENCE_DAYS,
@@ -100,16 +104,16 @@ def rule_audience(*, rule: Rule, now: datetime, days: int = AUDIENCE_DAYS,
                 reason, detail = stop.reason or stop.status, stop.detail
             except Defer as defer:
                 reason, detail = defer.reason, defer.detail
-        label = _label(reason)
         if reason:
-            skipped[label] = skipped.get(label, 0) + 1
+            skipped[reason] = skipped.get(reason, 0) + 1
         else:
             would_send += 1
-        rows.append(AudienceRow(patient, None if reason else at, channel, text, label, detail))
+        rows.append(AudienceRow(patient, None if reason else at, channel, text, reason, detail))
     return Audience(rows, len(found), would_send, skipped)
 
 
-def _label(reason: str) -> str:
+def reason_label(reason: str) -> str:
+    """The words for a reason code (a SkipReason, else a DispatchStatus such as superseded)."""
     if not reason:
         return ""
     if reason in SkipReason.values:
@@ -149,7 +153,7 @@ class RuleResults:
     rescheduled: int
     booked_within_14_days: int
     opted_out: int
-    skipped: dict[str, int]
+    skipped: dict[str, int]  # reason code (or status): dispatches
     failed_by_reason: dict[str, int]
 
 
@@ -175,11 +179,12 @@ def rule_results(*, rule: Rule, since: datetime | None = None) -> RuleResults:
         rescheduled=Count("pk", filter=Q(confirmation=Confirmation.RESCHEDULE)),
     )
     planned = rows.filter(status__in=(DispatchStatus.PLANNED, DispatchStatus.CLAIMED)).count()
-    skipped = {str(SkipReason(r["reason"]).label) if r["reason"] else str(
-        DispatchStatus(r["status"]).label): r["n"]
-        for r in rows.exclude(status__in=(DispatchStatus.SENT, DispatchStatus.PLANNED,
+    skipped: dict[str, int] = {}
+    for r in (rows.exclude(status__in=(DispatchStatus.SENT, DispatchStatus.PLANNED,
                                           DispatchStatus.CLAIMED))
-        .values("status", "reason").annotate(n=Count("pk")).order_by("-n")}
+              .values("status", "reason").annotate(n=Count("pk")).order_by("-n")):
+        code = r["reason"] or r["status"]
+        skipped[code] = skipped.get(code, 0) + r["n"]
     failed_by_reason = {r["message__error_text"] or r["message__error_code"] or "?": r["n"]
                         for r in sent.filter(message__status=DeliveryStatus.FAILED)
                         .values("message__error_text", "message__error_code")

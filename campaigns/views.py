@@ -42,11 +42,11 @@ from campaigns.models import (
     Rule,
     RuleKind,
     RuleRevision,
-    SkipReason,
 )
 from campaigns.selectors import (
     Audience,
     dispatch_log,
+    reason_label,
     rule_audience,
     rule_get,
     rule_list,
@@ -296,18 +296,11 @@ class AudienceView:
     lines: list[AudienceLine]
 
 
-def _reason_codes() -> dict[str, str]:
-    """The selector labels its reasons in the active language; the page also wants the code."""
-    return {str(label): value for value, label in (*DispatchStatus.choices,
-                                                   *SkipReason.choices)}
-
-
 def _audience_view(audience: Audience) -> AudienceView:
-    codes = _reason_codes()
     lines = [AudienceLine(r.patient, r.when, str(CHANNEL_LABELS.get(r.channel, r.channel)),
-                          r.text, r.skipped, codes.get(r.skipped, ""), r.detail)
+                          r.text, r.skipped, r.reason, r.detail)
              for r in audience.rows]
-    skipped = [(label, codes.get(label, ""), n) for label, n in
+    skipped = [(reason_label(code), code, n) for code, n in
                sorted(audience.skipped.items(), key=lambda i: (-i[1], i[0]))]
     return AudienceView(audience.total, len(audience.rows), audience.would_send, skipped, lines)
 
@@ -566,8 +559,7 @@ def results(request: HttpRequest, rule_id: int) -> HttpResponse:
               ("read", _("Read"), figures.read)]
     if kind_shape(rule.kind).transactional or rule.ask_confirmation:
         funnel.append(("confirmed", _("Confirmed"), figures.confirmed))
-    codes = _reason_codes()
-    skipped = [(codes.get(label, ""), label, n) for label, n in
+    skipped = [(code, reason_label(code), n) for code, n in
                sorted(figures.skipped.items(), key=lambda i: (-i[1], i[0]))]
     failed = [("", reason, n) for reason, n in
               sorted(figures.failed_by_reason.items(), key=lambda i: (-i[1], i[0]))]
