@@ -353,6 +353,8 @@ WEBCHAT_SESSION_RATE = os.environ.get("WEBCHAT_SESSION_RATE", "10/h")
 # A cache (Redis) outage must not take the widget down with it.
 RATELIMIT_FAIL_OPEN = True
 WEBCHAT_LONGPOLL_SECONDS = float(os.environ.get("WEBCHAT_LONGPOLL_SECONDS", "20"))
+# How long a link to a file in the website chat works (the widget gets fresh links on reload).
+WEBCHAT_FILE_URL_SECONDS = env_int("WEBCHAT_FILE_URL_SECONDS", 24 * 3600)
 # Files patients send: fetched into storage by a task on the "slow" queue.
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 20 * 1024 * 1024)  # Telegram's getFile limit
 MEDIA_ALLOWED_TYPES = env_list("MEDIA_ALLOWED_TYPES") or [

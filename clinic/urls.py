@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from clinic import views
 from clinic.api import PatientViewSet
-from inbox import webchat, webhooks
+from inbox import webchat, webhooks, widget_views
 from inbox.api import ConversationViewSet
 from inbox.urls import channel_urls
 from scheduling import api as scheduling_api
@@ -49,6 +49,8 @@ urlpatterns = [
     path("hooks/telegram/<str:key>/", webhooks.telegram, name="hook-telegram"),
     path("hooks/whatsapp/<str:key>/", webhooks.whatsapp, name="hook-whatsapp"),
     path("hooks/webchat/<str:key>/<str:action>/", webchat.api, name="hook-webchat"),
+    path("widget/demo/", widget_views.demo, name="widget-demo"),
+    path("widget/demo/<slug:page>/", widget_views.demo, name="widget-demo-page"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("clinic/switch/", views.clinic_switch, name="clinic-switch"),

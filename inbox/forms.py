@@ -11,13 +11,27 @@ from clinic.models import ConsentSource, Patient, TimeOfDay
 from clinic.selectors import MESSAGE_CHANNELS
 from inbox.models import Channel, ChannelKind, QuickReply
 from inbox.services.channels import SECRET_FIELDS, secret_mask
+from inbox.services.widget import (
+    COLOR,
+    MAX_CONSENT_TEXT,
+    MAX_GREETING,
+    invites_format,
+    invites_parse,
+    widget_settings,
+)
 
+# The website chat widget's settings, kept together in Channel.widget (form field → key).
+WIDGET_FIELDS = {"widget_greeting": "greeting", "widget_form_enabled": "form_enabled",
+                 "widget_form_fields": "form_fields", "widget_form_required": "form_required",
+                 "widget_consent_text": "consent_text", "widget_color": "color",
+                 "widget_position": "position", "widget_invites": "invites"}
 FIELDS = {
     ChannelKind.TELEGRAM: ["name", "bot_token", "is_active"],
     ChannelKind.WHATSAPP: ["name", "phone_number_id", "access_token", "app_secret",
                            "verify_token", "whatsapp_templates", "is_active"],
-    ChannelKind.WEBCHAT: ["name", "allowed_origins", "is_active"],
+    ChannelKind.WEBCHAT: ["name", "allowed_origins", "is_active", *WIDGET_FIELDS],
 }
+FORM_FIELD_CHOICES = [("name", _("Name")), ("phone", _("Phone"))]
 
 
 class ChannelForm(forms.ModelForm):
@@ -30,6 +44,34 @@ class ChannelForm(forms.ModelForm):
     whatsapp_templates = forms.CharField(
         label=_("Approved templates (JSON)"), required=False, widget=forms.Textarea({"rows": 4}),
         help_text='[{"name": "visit_reminder", "language": "ru", "params": ["first_name"]}]')
+    widget_greeting = forms.CharField(
+        label=_("Greeting"), required=False, max_length=MAX_GREETING,
+        widget=forms.Textarea({"rows": 2}),
+        help_text=_("The first words a visitor sees when opening the chat."))
+    widget_form_enabled = forms.BooleanField(
+        label=_("Ask for contact details before the chat"), required=False)
+    widget_form_fields = forms.MultipleChoiceField(
+        label=_("Fields of the form"), required=False, choices=FORM_FIELD_CHOICES,
+        widget=forms.CheckboxSelectMultiple)
+    widget_form_required = forms.MultipleChoiceField(
+        label=_("Required fields"), required=False, choices=FORM_FIELD_CHOICES,
+        widget=forms.CheckboxSelectMultiple)
+    widget_consent_text = forms.CharField(
+        label=_("Consent to personal data processing"), required=False,
+        max_length=MAX_CONSENT_TEXT, widget=forms.Textarea({"rows": 3}),
+        help_text=_("The clinic's text beside a checkbox the visitor must tick before the "
+                    "form is sent. Empty: no checkbox."))
+    widget_color = forms.CharField(
+        label=_("Colour"), max_length=7, widget=forms.TextInput({"type": "color"}),
+        help_text=_("#rrggbb, e.g. #1f6feb"))
+    widget_position = forms.ChoiceField(
+        label=_("Position on the page"),
+        choices=[("right", _("Bottom right")), ("left", _("Bottom left"))])
+    widget_invites = forms.CharField(
+        label=_("Invitations"), required=False, widget=forms.Textarea({"rows": 3}),
+        help_text=_("One a line: page | seconds without activity | text, e.g. "
+                    "“/prices* | 30 | Подсказать цену?”. The page “*” means every page; "
+                    "seconds from 5 to 600. At most one invitation per visit."))
 
     class Meta:
         model = Channel
@@ -56,6 +98,21 @@ class ChannelForm(forms.ModelForm):
             self.initial["allowed_origins"] = "\n".join(instance.allowed_origins)
             self.initial["whatsapp_templates"] = json.dumps(instance.whatsapp_templates,
                                                             ensure_ascii=False)
+        if kind == ChannelKind.WEBCHAT:
+            saved = widget_settings(channel=instance)
+            self.initial.update(
+                widget_greeting=saved.greeting, widget_form_enabled=saved.form_enabled,
+                widget_form_fields=list(saved.form_fields),
+                widget_form_required=list(saved.form_required),
+                widget_consent_text=saved.consent_text, widget_color=saved.color,
+                widget_position=saved.position,
+                widget_invites=invites_format([vars(i) for i in saved.invites]))
+
+    def channel_fields(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if field.name not in WIDGET_FIELDS]
+
+    def widget_fields(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if field.name in WIDGET_FIELDS]
 
     def clean_allowed_origins(self) -> list[str]:
         origins = [o.strip().rstrip("/") for o in self.cleaned_data["allowed_origins"].split()]
@@ -64,6 +121,28 @@ class ChannelForm(forms.ModelForm):
                 raise forms.ValidationError(_("“%(o)s” is not an origin like https://site.ru"),
                                             params={"o": origin})
         return origins
+
+    def clean_widget_color(self) -> str:
+        color = self.cleaned_data["widget_color"].strip()
+        if not COLOR.match(color):
+            raise forms.ValidationError(_("A colour is written #rrggbb, e.g. #1f6feb."))
+        return color.lower()
+
+    def clean_widget_invites(self) -> list[dict]:
+        return invites_parse(self.cleaned_data["widget_invites"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.kind == ChannelKind.WEBCHAT:
+            collected = set(data.get("widget_form_fields", []))
+            if not set(data.get("widget_form_required", [])) <= collected:
+                self.add_error("widget_form_required",
+                               _("A required field must also be a field of the form."))
+            if (data.get("widget_form_enabled") and not collected
+                    and not data.get("widget_consent_text")):
+                self.add_error("widget_form_fields",
+                               _("Choose what the form asks for, or switch the form off."))
+        return data
 
     def clean_whatsapp_templates(self) -> list[dict]:
         text = self.cleaned_data["whatsapp_templates"].strip() or "[]"
@@ -77,7 +156,15 @@ class ChannelForm(forms.ModelForm):
         return templates
 
     def changes(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in FIELDS[self.kind]}
+        """The channel's fields to save; the widget's settings as one `widget` value."""
+        changes = {name: self.cleaned_data[name] for name in FIELDS[self.kind]
+                   if name not in WIDGET_FIELDS}
+        if self.kind == ChannelKind.WEBCHAT:
+            changes["widget"] = {key: self.cleaned_data[name]
+                                 for name, key in WIDGET_FIELDS.items()}
+            changes["widget"]["greeting"] = changes["widget"]["greeting"].strip()
+            changes["widget"]["consent_text"] = changes["widget"]["consent_text"].strip()
+        return changes
 
 
 class QuickReplyForm(forms.ModelForm):

@@ -18,6 +18,16 @@ def new_channel_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+DEFAULT_GREETING = "Здравствуйте! Напишите нам — ответим здесь же."
+
+
+def default_widget() -> dict[str, Any]:
+    """The website chat widget's settings (see inbox.services.widget for their meaning)."""
+    return {"greeting": DEFAULT_GREETING, "form_enabled": False, "form_fields": [],
+            "form_required": [], "consent_text": "", "color": "#1f6feb", "position": "right",
+            "invites": []}
+
+
 def new_webhook_secret() -> str:
     # Telegram allows 1-256 characters of A-Z a-z 0-9 _ -, which token_urlsafe produces.
     return secrets.token_urlsafe(32)
@@ -52,6 +62,9 @@ class Channel(models.Model):
     whatsapp_templates = models.JSONField(_("WhatsApp templates"), default=list, blank=True)
     # Website chat
     allowed_origins = models.JSONField(_("allowed website origins"), default=list, blank=True)
+    # {"greeting", "form_enabled", "form_fields", "form_required", "consent_text", "color",
+    #  "position", "invites": [{"pattern", "idle_seconds", "text"}]}; see default_widget().
+    widget = models.JSONField(_("widget settings"), default=default_widget, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,6 +89,10 @@ class ContactIdentity(models.Model):
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="contacts")
     suggested_patients = models.ManyToManyField(Patient, blank=True, related_name="+")
+    # Consent to personal data processing given in the website chat's form, with the text the
+    # visitor saw; copied to the patient's consent ledger once the contact is linked.
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    consent_text = models.TextField(_("consent text"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

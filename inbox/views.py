@@ -1,5 +1,6 @@
 import re
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -70,6 +71,7 @@ from inbox.services.outbound import (
     whatsapp_window_open,
 )
 from inbox.services.quick_replies import VARIABLES, quick_reply_save, text_fill
+from inbox.widget_views import embed_snippet
 from scheduling.models import Appointment, Service
 from scheduling.selectors import doctor_list, free_slots, service_list
 from scheduling.services import (
@@ -242,8 +244,12 @@ def channel_edit(request: HttpRequest, channel_id: int | None = None,
                      now=clock.now())
         messages.success(request, _("Channel saved."))
         return redirect("channels:list")
+    widget = {}
+    if channel.pk and channel.kind == ChannelKind.WEBCHAT:
+        widget = {"embed_snippet": embed_snippet(request, channel),
+                  "demo_url": f"{reverse('widget-demo')}?{urlencode({'channel': channel.key})}"}
     return render(request, "inbox/channel_form.html", {
-        "tab": "channels", "form": form, "channel": channel,
+        "tab": "channels", "form": form, "channel": channel, **widget,
         "webhook_url": _webhook_url(request, channel) if channel.pk else ""})
 
 

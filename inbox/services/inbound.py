@@ -24,6 +24,7 @@ from inbox.channels.base import (
 )
 from inbox.models import (
     Channel,
+    ChannelKind,
     ContactIdentity,
     Conversation,
     ConversationStatus,
@@ -34,7 +35,7 @@ from inbox.models import (
     MessageKind,
     MessageRevision,
 )
-from inbox.services.live import inbox_changed
+from inbox.services.live import contact_changed, inbox_changed
 from inbox.services.satisfaction import RATING, rating_record, rating_window
 from inbox.services.timers import timer_start_for_patient
 from inbox.signals import patient_message_stored
@@ -195,6 +196,8 @@ def _store_message(channel: Channel, event: InboundMessage, now: datetime,
         payload=payload, provider_message_id=event.provider_message_id,
         provider_timestamp=event.sent_at, status=DeliveryStatus.RECEIVED, created_at=now)
     message.save(force_insert=True)
+    if channel.kind == ChannelKind.WEBCHAT:  # the visitor's other tabs show it too
+        contact_changed(contact.pk)
     if rating is not None:  # the answer to the rating question: the dialogue stays resolved
         rating_record(window=rating[0], value=rating[1], message=message, now=now)
         _bump_quietly(conversation, now, message)
@@ -417,7 +420,10 @@ def _store_all(channel: Channel, events: list[Event], now: datetime) -> StoreRes
 
 def contact_patient_link(*, contact: ContactIdentity, patient: Patient) -> None:
     """An administrator confirms who this contact is (a suggestion, or any patient of the
-    clinic); the contact's conversation follows."""
+    clinic); the contact's conversation follows, and so does a consent the contact gave in the
+    website chat's form (once, into the patient's consent ledger)."""
+    from inbox.services.widget import website_consent_record  # widget -> outbound -> here
+
     if patient.clinic_id != contact.clinic_id:
         raise ValueError("a contact can only be linked to a patient of its own clinic")
     with transaction.atomic():
@@ -426,6 +432,7 @@ def contact_patient_link(*, contact: ContactIdentity, patient: Patient) -> None:
         contact.save(update_fields=["patient"])
         contact.suggested_patients.clear()
         Conversation.objects.filter(contact=contact).update(patient=patient)
+        website_consent_record(contact=contact, patient=patient)
 
 
 def contact_patient_create(*, contact: ContactIdentity) -> Patient:

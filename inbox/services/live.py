@@ -4,6 +4,11 @@ that alters what an inbox shows (a message, a delivery tick, an assignment, a ti
 Browsers poll the version every 2 seconds (`inbox:live`, a cache read and no list query) and
 fetch the list or the thread only when it moved. The cache is Redis in production and a file
 cache without it, both shared by web and worker processes.
+
+The website chat widget waits the same way, on a version per visitor (their contact, so one
+conversation): bumped after the commit of every message a visitor can see (`message_send` for
+the clinic's, the inbound path for the visitor's own, seen from another tab), so that a
+long-poll reads the cache, not the database, until something is there to fetch.
 """
 
 import logging
@@ -65,3 +70,32 @@ def inbox_version(clinic_id: int) -> int:
         logger.warning("could not read the inbox version of clinic %s", clinic_id,
                        exc_info=True)
         return 0
+
+
+# --- The website chat: one version per visitor ---------------------------------------------
+
+def _contact_key(contact_id: int) -> str:
+    return f"webchat-version:{contact_id}"
+
+
+def _contact_announce(contact_id: int) -> None:
+    try:
+        cache.set(_contact_key(contact_id), time.time_ns(), TIMEOUT)
+    except Exception:  # noqa: BLE001 — Redis is down: the widget's long-poll ends on time
+        logger.warning("could not announce a website chat change of contact %s", contact_id,
+                       exc_info=True)
+
+
+def contact_changed(contact_id: int) -> None:
+    """Announce, after the commit, that a visitor has something new to fetch."""
+    transaction.on_commit(lambda: _contact_announce(contact_id))
+
+
+def contact_version(contact_id: int) -> int | None:
+    """The visitor's version (0 before any change); None when the cache cannot be read."""
+    try:
+        return cache.get(_contact_key(contact_id)) or 0
+    except Exception:  # noqa: BLE001 — the caller falls back to asking the database
+        logger.warning("could not read the website chat version of contact %s", contact_id,
+                       exc_info=True)
+        return None

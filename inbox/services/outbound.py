@@ -31,7 +31,7 @@ from inbox.models import (
     MessageKind,
 )
 from inbox.services.inbound import message_preview, status_apply
-from inbox.services.live import inbox_changed
+from inbox.services.live import contact_changed, inbox_changed
 from inbox.services.media import SAFE_NAME
 from inbox.services.timers import clinic_replied
 
@@ -103,9 +103,7 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
     if file is not None and len(text) > CAPTION_MAX:
         raise SendRefused(_("A caption of a file is limited to %(n)s characters.")
                           % {"n": CAPTION_MAX})
-    if file is not None:
-        if channel.kind == ChannelKind.WEBCHAT:
-            raise SendRefused(_("Files cannot be sent to the website chat yet."))
+    if file is not None:  # the website chat's visitor fetches it through the widget API
         attachments = [_file_store(conversation, file)]
     with transaction.atomic():
         message = Message.objects.create(
@@ -116,6 +114,8 @@ def message_send(*, conversation: Conversation, author: object | None, text: str
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=Greatest(Coalesce("last_message_at", Value(now)), Value(now)),
             last_message_preview=message_preview(message), unread_count=0)
+        if channel.kind == ChannelKind.WEBCHAT:  # the visitor's waiting widget wakes up
+            contact_changed(conversation.contact_id)
         if not automatic:  # an automatic greeting or a reminder does not answer the patient
             clinic_replied(conversation=conversation, message=message, now=now)
         _deliver_after_commit(message.pk)

@@ -28,9 +28,9 @@ from tests.scheduling.factories import (
 
 # Parameters that name no object, so the page may answer (about one's own clinic).
 NOT_AN_OBJECT = {"channels:add", "clinic:settings-import-sample", "campaigns:rule-new-kind",
-                 "campaigns:preview", "campaigns:audience"}
-# URLs anyone may open without signing in.
-PUBLIC = {"login", "healthz", "set_language", "admin:login"}
+                 "campaigns:preview", "campaigns:audience", "widget-demo-page"}
+# URLs anyone may open without signing in (the widget's demo stands for a clinic's website).
+PUBLIC = {"login", "healthz", "set_language", "admin:login", "widget-demo", "widget-demo-page"}
 
 
 @dataclass
@@ -107,6 +107,7 @@ OTHER_CLINIC_KWARGS = {
     "hook-telegram": lambda b: {"key": b.telegram.key},
     "hook-whatsapp": lambda b: {"key": b.whatsapp.key},
     "hook-webchat": lambda b: {"key": b.webchat.key, "action": "messages"},
+    "widget-demo-page": lambda b: {"page": "prices"},  # the demo website, nobody's data
     "clinic:settings-api-revoke": lambda b: {"token_id": b.token.pk},
     "api:doctor-detail": lambda b: {"pk": b.appointment.doctor_id},
     "api:doctor-schedule": lambda b: {"pk": b.appointment.doctor_id},

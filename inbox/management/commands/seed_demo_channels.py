@@ -1,4 +1,5 @@
-"""Give the demo clinic a Telegram bot and a WhatsApp number wired to the fake providers."""
+"""Give the demo clinic a Telegram bot and a WhatsApp number wired to the fake providers, and a
+website chat that the demo website (/widget/demo/) of the local server may use."""
 
 from typing import Any
 
@@ -13,10 +14,22 @@ DEMO_TEMPLATES = [
     {"name": "visit_reminder", "language": "ru", "params": ["patient_first_name", "visit_time"]},
     {"name": "reply_after_24h", "language": "ru", "params": ["patient_first_name"]},
 ]
+# The local server's addresses (`make run`): the demo website lives there.
+DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
+DEMO_WIDGET = {
+    "greeting": "Здравствуйте! Напишите нам — ответим здесь же.",
+    "form_enabled": True, "form_fields": ["name", "phone"], "form_required": ["name"],
+    "consent_text": "Я согласен на обработку персональных данных в соответствии с политикой "
+                    "конфиденциальности клиники.",
+    "color": "#0f766e", "position": "right",
+    "invites": [{"pattern": "/widget/demo/prices*", "idle_seconds": 20,
+                 "text": "Подсказать цену или записать на приём?"}],
+}
 
 
 class Command(BaseCommand):
-    help = "Create the demo clinic's Telegram and WhatsApp channels (safe to run twice)."
+    help = ("Create the demo clinic's Telegram, WhatsApp and website chat channels "
+            "(safe to run twice).")
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--force", action="store_true")
@@ -33,5 +46,15 @@ class Command(BaseCommand):
             "name": "+7 495 123-45-67", "phone_number_id": "106540352242922",
             "access_token": "demo-access-token", "app_secret": "demo-app-secret",
             "verify_token": "demo-verify-token", "whatsapp_templates": DEMO_TEMPLATES})
+        webchat = (Channel.objects.filter(clinic=clinic, kind=ChannelKind.WEBCHAT,
+                                          is_active=True).order_by("pk").first()
+                   or Channel.objects.create(clinic=clinic, kind=ChannelKind.WEBCHAT,
+                                             name="Чат на сайте", allowed_origins=DEMO_ORIGINS,
+                                             widget=DEMO_WIDGET))
+        missing = [o for o in DEMO_ORIGINS if o not in webchat.allowed_origins]
+        if missing:  # a channel from an earlier run, or edited since: the demo site still works
+            webchat.allowed_origins = [*webchat.allowed_origins, *missing]
+            webchat.save(update_fields=["allowed_origins"])
         for channel in Channel.objects.filter(clinic=clinic):
             self.stdout.write(f"{channel}: webhook /hooks/{channel.kind}/{channel.key}/")
+        self.stdout.write("Demo website with the chat: /widget/demo/")
