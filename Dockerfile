@@ -13,6 +13,6 @@ RUN DEBUG=0 ALLOWED_HOSTS=build SECRET_KEY=build-only-key-that-is-long-enough-fo
 USER clinic
 
 EXPOSE 8000
-# Threads, so widgets waiting on a long-poll never hold up the providers' webhooks.
-CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--worker-class", "gthread", "--threads", "8", "--access-logfile", "-"]
+# Threads, so widgets waiting on a long-poll never hold up the providers' webhooks; each open
+# widget holds one, so a busy site needs more (GUNICORN_THREADS, see README "Production").
+CMD ["sh", "-c", "exec gunicorn clinic.wsgi:application --bind 0.0.0.0:8000 --workers ${GUNICORN_WORKERS:-3} --worker-class gthread --threads ${GUNICORN_THREADS:-8} --access-logfile -"]

@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -221,6 +222,7 @@ def _wait(visitor: ContactIdentity, news: QuerySet[Message], deadline: float) ->
     seen = contact_version(visitor.pk)
     if news.exists():
         return
+    _release_connection()
     asked = time.monotonic()
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(POLL_SECONDS, left))
@@ -230,10 +232,20 @@ def _wait(visitor: ContactIdentity, news: QuerySet[Message], deadline: float) ->
                 return
             continue
         if time.monotonic() - asked >= FALLBACK_SECONDS:
-            if news.exists():
+            found = news.exists()
+            _release_connection()
+            if found:
                 return
             asked = time.monotonic()
         seen = version
+
+
+def _release_connection() -> None:
+    """A waiting widget must not hold one of the database's connections for its 20 seconds
+    (200 open widgets would take them all): it watches the cache, and the final read opens a
+    connection again."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _fetch(request: HttpRequest, channel: Channel, visitor: ContactIdentity) -> HttpResponse:
