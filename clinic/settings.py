@@ -370,6 +370,9 @@ OUTBOUND_FILE_TYPES = ["image/jpeg", "image/png", "application/pdf",
                        "application/msword",
                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
 
+# Sessions read from the cache first: every open inbox asks for its live version each second.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- E-mail (campaigns' e-mail channel) -------------------------------------------------------
 # Automatic e-mails go out only when EMAIL_FROM is set; without it the e-mail channel is
 # "not set up" and rules use the messengers. EMAIL_HOST etc. are Django's usual settings;

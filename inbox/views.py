@@ -548,7 +548,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @clinic_view()
 def live(request: HttpRequest) -> JsonResponse:
-    """Polled every 2 s by each open inbox: the clinic's version, a cache read. The page
+    """Polled every second by each open inbox: the clinic's version, a cache read. The page
     fetches its list and thread again only when the version moved."""
     response = JsonResponse({"v": inbox_version(request.clinic.pk)})
     response["Cache-Control"] = "no-store"

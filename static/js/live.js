@@ -1,10 +1,10 @@
-// Live inbox: every 2 s ask the server for the clinic's inbox version (a cache read, no list
+// Live inbox: every second ask the server for the clinic's inbox version (a cache read, no list
 // query); when it moved, the list and the open thread fetch themselves again ("inbox-changed").
 // Their own 30-second polls are the fallback. No inline script (CSP).
 (() => {
   const root = document.querySelector("[data-live-url]");
   if (!root) return;
-  const INTERVAL_MS = 2000;
+  const INTERVAL_MS = 1000;
   let version = null;
 
   const poll = async () => {

@@ -4,7 +4,6 @@ site (another origin, a strict Content-Security-Policy) talks to an administrato
 import base64
 import gzip
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -203,27 +202,20 @@ def test_a_visitor_is_invited_writes_and_reads_the_administrators_reply(
         box = widget.get_by_role("textbox", name="Сообщение")
         box.fill("Сколько стоит чистка?")
         box.press("Enter")
-        sent = time.monotonic()
         widget.locator(".msg.visitor[data-id]", has_text="Сколько стоит чистка?").wait_for()
 
         # The administrator's inbox shows it, under the name the visitor gave.
         row = admin.locator("[data-row]", has_text="Мария Петрова")
-        row.wait_for(timeout=3_000)
-        inbox_seconds = time.monotonic() - sent
+        row.wait_for(timeout=2_000)  # the inbox asks for its version every second
         row.click()
         admin.locator(".thread-head", has_text="+79165551234").wait_for()
         admin.locator("#thread").get_by_text("Сколько стоит чистка?").wait_for()
         composer = admin.locator("#composer-text")
         composer.fill("Чистка стоит 4500 ₽. Записать вас?")
-        replied = time.monotonic()
         composer.press("Control+Enter")
         reply = widget.locator(".msg.clinic", has_text="Чистка стоит 4500 ₽")
         reply.wait_for(timeout=2_000)
-        reply_seconds = time.monotonic() - replied
         assert "Анна" in reply.inner_text()
-        # The inbox polls its version every 2 s (static/js/live.js) and then fetches the list:
-        # up to about 2.5 s, where the widget's long-poll answers in well under 2 s.
-        assert inbox_seconds < 3 and reply_seconds < 2, (inbox_seconds, reply_seconds)
 
         # Closed, the widget counts what comes in. A photo the administrator attaches shows
         # as an image.
