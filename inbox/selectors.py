@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -160,20 +161,42 @@ def conversation_page(*, clinic: Clinic, user: object, now: datetime, filter: st
     return ListPage(rows, _cursor(rows[-1]) if more else "")
 
 
+# Counters that stop counting: past the cap only "more than that" is shown ("1000+"). Resolved
+# conversations pile up for years; counting every one was most of the list page's SQL.
+COUNT_CAPS = {"resolved": 1000}
+
+
+class _CountUpTo(Subquery):
+    """The rows of a sliced queryset, counted: ``(SELECT COUNT(*) FROM (… LIMIT n))``."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
 def conversation_counts(*, clinic: Clinic, user: object, now: datetime) -> dict[str, int]:
-    """Every filter's counter in one query.
+    """Every filter's counter in one query; a counter with a cap in ``COUNT_CAPS`` stops at the
+    cap + 1, which means "more than the cap".
 
     A scalar subquery per counter rather than one pass with FILTER: the active counters read
     the small partial index ``conversation_active_counts`` (index-only on Postgres) and
-    "resolved" counts the index ``conversation_clinic_status`` alone, instead of visiting every
-    row of the clinic.
+    "resolved" reads no more than cap + 1 entries of the index ``conversation_clinic_status``.
     """
     listed = Conversation.objects.filter(clinic=clinic, last_message_at__isnull=False)
-    counters = {
-        name: Coalesce(Subquery(listed.filter(_filter_q(name, user, now)).order_by()
-                                .values("clinic").annotate(n=Count("*")).values("n")), 0)
-        for name in LIST_FILTERS}
+    counters = {}
+    for name in LIST_FILTERS:
+        rows = listed.filter(_filter_q(name, user, now)).order_by()
+        if name in COUNT_CAPS:
+            counters[name] = _CountUpTo(rows.values("pk")[:COUNT_CAPS[name] + 1])
+        else:
+            counters[name] = Coalesce(Subquery(rows.values("clinic").annotate(n=Count("*"))
+                                               .values("n")), 0)
     return Clinic.objects.filter(pk=clinic.pk).values(**counters).get()
+
+
+def count_text(name: str, n: int) -> str:
+    """A filter's counter as the list shows it: "1000+" past its cap."""
+    cap = COUNT_CAPS.get(name)
+    return f"{cap}+" if cap is not None and n > cap else str(n)
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
