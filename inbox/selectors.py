@@ -22,7 +22,6 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 
 from clinic.models import Clinic, Patient
@@ -46,8 +45,9 @@ PAGE_SIZE = 30
 LIST_FILTERS = ("open", "mine", "unassigned", "waiting", "overdue", "resolved")
 
 
-class _CountUpTo(Subquery):
-    """The rows of a sliced queryset, counted: ``(SELECT COUNT(*) FROM (… LIMIT n))``."""
+class _Counted(Subquery):
+    """The rows of a queryset, counted: ``(SELECT COUNT(*) FROM (…))``; a sliced queryset's up
+    to its limit."""
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
     output_field = IntegerField()
@@ -138,7 +138,7 @@ def _text_q(search: str, *, clinic: Clinic | None) -> Q:
     if clinic is not None:
         matching = matching.filter(conversation__clinic=clinic)
     common = GreaterThanOrEqual(
-        _CountUpTo(matching.values("pk")[:COMMON_WORDS_AT]), COMMON_WORDS_AT)
+        _Counted(matching.values("pk")[:COMMON_WORDS_AT]), COMMON_WORDS_AT)
     own_words = Subquery(ConversationWords.objects.filter(conversation=OuterRef("pk")).values(
         found=ExpressionWrapper(Q(words=query), output_field=BooleanField())))
     has_words = Case(When(common, then=own_words),
@@ -164,6 +164,15 @@ def _messages_matching(search: str, *, vendor: str) -> QuerySet[Message]:
     for word in search.split():
         messages = messages.filter(body__icontains=word)
     return messages
+
+
+# What a row of the list shows and its cursor needs; the rest of the row and of its channel (the
+# provider's tokens, templates), contact and patient is left in the database.
+LIST_ROW_FIELDS = (
+    "unread_count", "reply_due_at", "last_message_at", "last_message_preview", "waiting_since",
+    "waiting_rule", "channel__kind", "contact__display_name", "contact__phone",
+    "patient__last_name", "patient__first_name", "patient__patronymic", "assignee__username",
+    "assignee__first_name", "assignee__last_name")
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,7 @@ def conversation_page(*, clinic: Clinic, user: object, now: datetime, filter: st
     order: tuple = ("-last_message_at", "-id")
     if urgent:
         order = (F("reply_due_at").asc(nulls_last=True), *order)
-    conversations = (conversation_list(clinic=clinic)
+    conversations = (conversation_list(clinic=clinic).only(*LIST_ROW_FIELDS)
                      .filter(_filter_q(filter, user, now), last_message_at__isnull=False)
                      .order_by(*order))
     if channel:
@@ -237,12 +246,8 @@ def conversation_counts(*, clinic: Clinic, user: object, now: datetime) -> dict[
     listed = Conversation.objects.filter(clinic=clinic, last_message_at__isnull=False)
     counters = {}
     for name in LIST_FILTERS:
-        rows = listed.filter(_filter_q(name, user, now)).order_by()
-        if name in COUNT_CAPS:
-            counters[name] = _CountUpTo(rows.values("pk")[:COUNT_CAPS[name] + 1])
-        else:
-            counters[name] = Coalesce(Subquery(rows.values("clinic").annotate(n=Count("*"))
-                                               .values("n")), 0)
+        rows = listed.filter(_filter_q(name, user, now)).values("pk")
+        counters[name] = _Counted(rows[:COUNT_CAPS[name] + 1] if name in COUNT_CAPS else rows)
     return Clinic.objects.filter(pk=clinic.pk).values(**counters).get()
 
 
