@@ -135,12 +135,12 @@ def _text_q(search: str, *, clinic: Clinic | None) -> Q:
     """
     query = SearchQuery(search, config="russian")
     matching = ConversationWords.objects.filter(words=query)
-    if clinic is not None:
-        matching = matching.filter(conversation__clinic=clinic)
+    counted = matching if clinic is None else matching.filter(conversation__clinic=clinic)
     common = GreaterThanOrEqual(
-        _Counted(matching.values("pk")[:COMMON_WORDS_AT]), COMMON_WORDS_AT)
+        _Counted(counted.values("pk")[:COMMON_WORDS_AT]), COMMON_WORDS_AT)
     own_words = Subquery(ConversationWords.objects.filter(conversation=OuterRef("pk")).values(
         found=ExpressionWrapper(Q(words=query), output_field=BooleanField())))
+    # The collected set needs no clinic: the list it is tested against has one.
     has_words = Case(When(common, then=own_words),
                      default=Exists(matching.filter(conversation=OuterRef("pk"))),
                      output_field=BooleanField())
