@@ -10,20 +10,24 @@ What it measures
     For each: p50/p95 over --requests requests, the SQL queries per page, and beside it the
     time of the same page's bare SQL (every SELECT the request ran, replayed through a raw
     cursor) in the same run. It prints the EXPLAIN ANALYZE of the searches' page query and
-    whether it used the message search index.
+    which GIN index it read (the conversations' words or the messages'), if any.
 
 How it runs
-    1. creates a fresh Postgres database ``clinic_inbox_bench`` (dropped first if it exists)
-       and migrates it with ``manage.py migrate`` in a subprocess;
+    1. creates a fresh Postgres database ``--database`` (``clinic_inbox_bench``; dropped first
+       if it exists) and migrates it with ``manage.py migrate`` in a subprocess;
     2. sets Django up in this process on that database (DEBUG off, so no query log), creates
        the clinics, channels and staff with the ORM and loads patients, contacts,
        conversations and messages with COPY, then VACUUM ANALYZE;
-    3. measures; drops the database -- also on Ctrl-C or an error.
+    3. measures; drops the database -- also on Ctrl-C or an error -- unless --keep.
+    With --reuse, a database left by an earlier --keep run is migrated (so new migrations,
+    data migrations included, run on the loaded data) and measured again without loading it
+    anew; the figures of the data set are read back from it. Without one, it is built.
     It prints figures and asserts nothing about timing.
 
 Usage
     .venv/bin/python bench/inbox_list.py [--conversations 100000] [--messages 2000000]
                                          [--open 4000] [--requests 200] [--seed 1]
+                                         [--database clinic_inbox_bench] [--keep] [--reuse]
 
     Needs Postgres at 127.0.0.1:5432 (user postgres, trust auth).
 
@@ -50,11 +54,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from scratch_db import database_drop, database_recreate, django_on, percentile
+from scratch_db import ADMIN_DSN, database_drop, database_recreate, django_on, percentile
 
 HOST = "127.0.0.1"
 DB_NAME = "clinic_inbox_bench"
-DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 STAFF_PER_CLINIC = 8
@@ -189,7 +192,8 @@ class Data:
     load_seconds: float
 
 
-def build(rng: random.Random, conversations: int, messages: int, open_total: int) -> Data:
+def build(rng: random.Random, conversations: int, messages: int, open_total: int,
+          db_name: str) -> Data:
     """Two clinics, their channels and staff by the ORM; everything else by COPY."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -249,8 +253,8 @@ def build(rng: random.Random, conversations: int, messages: int, open_total: int
             patient_id += 1
             patient = str(patient_id)
             patient_lines.append("\t".join([
-                str(clinic.pk), last, first, "", phone, "", "\\N", "", "", "[]", "f", "f", "f",
-                "", now_s, now_s]))
+                str(clinic.pk), last, first, "", phone, "", "\\N", "", "", "[]", "[]", "ru",
+                "f", "f", "f", "", now_s, now_s]))
         # The open ones are the most recent few thousand of each clinic, with stragglers.
         is_open = position < open_per_clinic
         if is_open:
@@ -289,8 +293,9 @@ def build(rng: random.Random, conversations: int, messages: int, open_total: int
         conn = django_cursor.connection
         _copy(conn, "clinic_patient", [
             "clinic_id", "last_name", "first_name", "patronymic", "phone", "email", "birthday",
-            "preferred_channel", "preferred_time_of_day", "preferred_days", "opted_out_all",
-            "open_complaint", "left_unhappy", "notes", "created_at", "updated_at"],
+            "preferred_channel", "preferred_time_of_day", "preferred_days", "channel_order",
+            "language", "opted_out_all", "open_complaint", "left_unhappy", "notes", "created_at",
+            "updated_at"],
             patient_lines)
         # Contacts and conversations get ids 1..N in order; patients are numbered as created.
         _copy(conn, "inbox_contactidentity", [
@@ -302,18 +307,64 @@ def build(rng: random.Random, conversations: int, messages: int, open_total: int
             "unread_count", "created_at", "waiting_since", "reply_due_at", "waiting_rule"],
             conversation_lines)
         del contact_lines, conversation_lines, patient_lines
+        # New conversations have no words yet: with a row each, the messages' trigger only adds
+        # theirs, instead of working each conversation out again from all its messages.
+        _copy(conn, "inbox_conversationwords", ["conversation_id", "words"],
+              [f"{pk}\t" for pk in range(1, conversations + 1)])
         _copy(conn, "inbox_message", [
             "conversation_id", "channel_id", "direction", "kind", "body", "attachments",
             "payload", "status", "error_code", "error_text", "attempts", "created_at"],
             message_lines)
     del message_lines
-    with psycopg.connect(f"postgresql://postgres@{HOST}:5432/{DB_NAME}",
+    with psycopg.connect(f"postgresql://postgres@{HOST}:5432/{db_name}",
                          autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         patients = conn.execute("SELECT count(*) FROM clinic_patient").fetchone()[0]
     return Data(clinic=clinics[0], user=me, conversations=conversations,
                 messages=messages, open_by_clinic=open_per_clinic, mine=mine,
                 unassigned=unassigned, patients=patients, phone_fragment=phone_fragment,
+                load_seconds=time.perf_counter() - started)
+
+
+def database_loaded(name: str) -> bool:
+    """Whether the database exists and an earlier run loaded its conversations."""
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            return False
+    try:
+        with psycopg.connect(f"postgresql://postgres@{HOST}:5432/{name}") as conn:
+            return conn.execute("SELECT EXISTS (SELECT 1 FROM inbox_conversation)").fetchone()[0]
+    except psycopg.errors.UndefinedTable:
+        return False
+
+
+def loaded() -> Data | None:
+    """The data set of a database an earlier run loaded (and kept); None if it holds none."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from clinic.models import Clinic, Patient
+    from inbox.models import Conversation, Message
+
+    clinic = Clinic.objects.filter(name="Клиника 1").first()
+    me = get_user_model().objects.filter(username="admin1_1").first()
+    if clinic is None or me is None or not Conversation.objects.exists():
+        return None
+    started = time.perf_counter()
+    active = Conversation.objects.filter(clinic=clinic).exclude(status="resolved")
+    # As build() chose it: the phone of clinic 1's first conversation after the 500th.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id) FROM inbox_conversation WHERE clinic_id = %s",
+                       [clinic.pk])
+        first_id = cursor.fetchone()[0]
+    phone = (Conversation.objects.filter(clinic=clinic, pk__gt=first_id + 500)
+             .exclude(contact__phone="").order_by("pk").values_list("contact__phone", flat=True)
+             .first() or "")
+    return Data(clinic=clinic, user=me, conversations=Conversation.objects.count(),
+                messages=Message.objects.count(), open_by_clinic=active.count(),
+                mine=active.filter(assignee=me).count(),
+                unassigned=active.filter(assignee__isnull=True).count(),
+                patients=Patient.objects.count(), phone_fragment=phone[-7:],
                 load_seconds=time.perf_counter() - started)
 
 
@@ -404,8 +455,13 @@ def parse_args() -> argparse.Namespace:
                         help="open or pending conversations over both clinics")
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", default=DB_NAME,
+                        help="the throwaway Postgres database's name (dropped and created)")
     parser.add_argument("--keep", action="store_true",
-                        help="leave the database behind for EXPLAIN by hand")
+                        help="leave the database behind for EXPLAIN by hand or --reuse")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database an earlier --keep run left (migrated "
+                             "first) instead of loading it anew; build it if it is missing")
     args = parser.parse_args()
     if args.conversations < 2 or args.messages < args.conversations or args.open < 2:
         parser.error("need --conversations >= 2, --messages >= --conversations, --open >= 2")
@@ -424,10 +480,14 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, terminate)
     try:
-        print(f"setup: database {DB_NAME}, migrate …", flush=True)
-        database_recreate(DB_NAME)
+        database_url = f"postgres://postgres@{HOST}:5432/{args.database}"
+        reuse = args.reuse and database_loaded(args.database)
+        print(f"setup: database {args.database}{' (reused)' if reuse else ''}, migrate …",
+              flush=True)
+        if not reuse:
+            database_recreate(args.database)
         created_db = True
-        django_on(DATABASE_URL, var_dir)
+        django_on(database_url, var_dir)
         from django.conf import settings
         from django.db import connection
         from django.test import Client
@@ -436,13 +496,18 @@ def main() -> int:
         settings.STORAGES = {**settings.STORAGES, "staticfiles": {
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
-        print(f"load: {args.conversations} conversations, {args.messages} messages (COPY) …",
-              flush=True)
-        data = build(rng, args.conversations, args.messages, args.open)
+        data = loaded() if reuse else None
+        if data is None:
+            print(f"load: {args.conversations} conversations, {args.messages} messages "
+                  "(COPY) …", flush=True)
+            data = build(rng, args.conversations, args.messages, args.open, args.database)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         print(f"data: 2 clinics, {data.conversations} conversations, {data.messages} messages, "
               f"{data.patients} patients; clinic 1: {data.open_by_clinic} open or pending, "
-              f"{data.mine} mine, {data.unassigned} unassigned; loaded in "
-              f"{data.load_seconds:.0f} s", flush=True)
+              f"{data.mine} mine, {data.unassigned} unassigned; "
+              f"{'read back' if reuse else 'loaded'} in {data.load_seconds:.0f} s", flush=True)
 
         client = Client()
         client.force_login(data.user)
@@ -496,9 +561,12 @@ def main() -> int:
         for line in list_plan:
             print(f"    {line}")
         for label, plan in plans.items():
-            uses = "message_body_search" in "\n".join(plan)
-            print(f"plan of {label}: {'uses' if uses else 'does NOT use'} the GIN index "
-                  "message_body_search")
+            read = [index for index in ("conversation_words_search", "message_body_search")
+                    if any(f"Index Scan on {index}" in line and "never executed" not in line
+                           for line in plan)]
+            print(f"plan of {label}: reads "
+                  + (" and ".join(f"the GIN index {index}" for index in read) if read
+                     else "no GIN index"))
             for line in plan:
                 print(f"    {line}")
         print()
@@ -524,7 +592,7 @@ def main() -> int:
 
                 connections.close_all()
             with contextlib.suppress(psycopg.Error):
-                database_drop(DB_NAME)
+                database_drop(args.database)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -29,5 +29,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((url, label, request.path.startswith(url)))
     return {
         "nav_items": items,
-        "user_memberships": membership_list_for_user(user=request.user),
+        # Loaded by CurrentClinicMiddleware, with the current one.
+        "user_memberships": getattr(request, "memberships", None)
+        or membership_list_for_user(user=request.user),
     }

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.backends.ddl_references import Statement
 from django.db.models import F, Q
@@ -187,6 +187,28 @@ class PostgresGinIndex(GinIndex):
 # The message search's document: inbox.selectors matches exactly this expression, so that
 # Postgres answers `document @@ plainto_tsquery('russian', …)` from the index.
 MESSAGE_SEARCH_DOCUMENT = SearchVector("body", config="russian")
+
+
+class ConversationWords(models.Model):
+    """Every word of a conversation's messages, as Postgres full-text lexemes (the message search
+    document's, without positions): the inbox search tests a conversation with this one row
+    instead of reading its messages.
+
+    Kept by triggers on ``inbox_message`` on Postgres (``inbox.migrations.0009``): a new message
+    adds its words, an edited, moved or deleted one has the set worked out again, so the set is
+    exactly the words of the messages there are. A conversation without a row has not been
+    worked out yet (a new message then works out all of it). Unused off Postgres.
+    """
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE,
+                                        primary_key=True, related_name="+")
+    words = SearchVectorField()
+
+    class Meta:
+        indexes = [PostgresGinIndex(fields=["words"], name="conversation_words_search")]
+
+    def __str__(self) -> str:
+        return f"words of #{self.conversation_id}"
 
 
 class Direction(models.TextChoices):

@@ -36,6 +36,7 @@ from inbox.selectors import (
     conversation_counts,
     conversation_list,
     conversation_page,
+    count_text,
     message_list,
     notification_bell,
     notification_list,
@@ -98,11 +99,12 @@ def _list_context(request: HttpRequest) -> dict:
     page = conversation_page(clinic=request.clinic, user=request.user, now=now, filter=chosen,
                              channel=params.get("channel", ""), search=params.get("q", ""),
                              cursor=params.get("after", ""))
+    counts = conversation_counts(clinic=request.clinic, user=request.user, now=now)
     return {"page": page, "filter": chosen, "channel": params.get("channel", ""), "now": now,
-            "q": params.get("q", ""), "counts": conversation_counts(clinic=request.clinic,
-                                                                     user=request.user, now=now),
-            "filters": FILTER_LABELS, "channel_kinds": ChannelKind.choices,
-            "availabilities": Availability.choices}
+            "q": params.get("q", ""), "counts": counts,
+            "filters": [(key, label, count_text(key, counts[key]))
+                        for key, label in FILTER_LABELS.items()],
+            "channel_kinds": ChannelKind.choices, "availabilities": Availability.choices}
 
 
 @clinic_view()

@@ -1,10 +1,11 @@
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
 from inbox.models import ContactIdentity, Conversation, Message, ResponseTimer
-from inbox.selectors import PAGE_SIZE
+from inbox.selectors import COUNT_CAPS, PAGE_SIZE
 from tests.inbox.factories import TelegramChannelFactory
 from tests.workers import queued_tasks
 
@@ -33,6 +34,18 @@ def test_the_list_shows_the_clinics_conversations_newest_first(client, administr
     client.force_login(administrator)
     body = client.get(reverse("inbox:index")).content.decode()
     assert body.index("Новый вопрос") < body.index("Старый вопрос")
+
+
+def test_the_list_escapes_what_patients_wrote_and_called_themselves(client, administrator,
+                                                                    channel, now):
+    conversation = _conversation(channel, 1, now, "<img src=x onerror=alert(1)>")
+    ContactIdentity.objects.filter(pk=conversation.contact_id).update(
+        display_name="<script>alert('x')</script>")
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:index")).content.decode()
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
 
 
 def test_the_list_costs_the_same_queries_for_any_number_of_rows(
@@ -243,3 +256,23 @@ def test_flash_messages_are_not_confused_with_the_thread(client, administrator, 
     body = client.get(reverse("inbox:thread", args=[conversation.pk])).content.decode()
     assert '<li class="message' not in body  # no flash message boxes made of the thread
     assert "Сообщение пациента" in body
+
+
+def _counters_shown(client) -> dict[str, str]:
+    body = client.get(reverse("inbox:index")).content.decode()
+    return dict(re.findall(r'\?filter=(\w+)"[^>]*>[^<]*<span class="count">([^<]*)<', body))
+
+
+def test_the_resolved_counter_stops_at_its_cap_and_the_others_stay_exact(
+        client, administrator, channel, now, monkeypatch):
+    monkeypatch.setitem(COUNT_CAPS, "resolved", 2)
+    conversations = [_conversation(channel, n, now - timedelta(minutes=n)) for n in range(3)]
+    client.force_login(administrator)
+    assert _counters_shown(client) == {"open": "3", "mine": "0", "unassigned": "3",
+                                       "waiting": "0", "overdue": "0", "resolved": "0"}
+    Conversation.objects.filter(clinic=channel.clinic).update(status="resolved")
+    shown = _counters_shown(client)
+    assert shown["resolved"] == "2+" and shown["open"] == "0"
+    Conversation.objects.filter(pk=conversations[0].pk).update(status="open")
+    shown = _counters_shown(client)
+    assert shown["resolved"] == "2" and shown["open"] == "1"

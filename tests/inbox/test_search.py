@@ -1,14 +1,18 @@
 """The inbox search: names, phones and message text, within one clinic, in constant queries."""
 
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.urls import reverse
 
 from clinic import clock
 from clinic.models import Patient
-from inbox.models import ContactIdentity, Conversation, Message
+from inbox import selectors
+from inbox.models import ContactIdentity, Conversation, ConversationWords, Message
 from inbox.selectors import PAGE_SIZE, _messages_matching, _search_q, conversation_page
 from tests.inbox.factories import TelegramChannelFactory
 
@@ -131,3 +135,92 @@ def test_a_search_page_costs_the_same_queries_for_any_number_of_rows(
             response = client.get(reverse("inbox:index"), {"q": search})
         assert len(response.context["page"].conversations) == PAGE_SIZE, search
         assert response.context["page"].next_cursor
+
+
+def _words(conversation) -> list[str]:
+    """The conversation's words as the search reads them; None without a row."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(words) FROM inbox_conversationwords "
+                       "WHERE conversation_id = %s", [conversation.pk])
+        row = cursor.fetchone()
+    return sorted(row[0]) if row else None
+
+
+def test_a_conversations_words_follow_its_messages_on_postgres(require_postgres, channel, now):
+    conversation = _conversation(channel, 1, now, "Нужна чистка")
+    assert _words(conversation) == ["нужн", "чистк"]
+    message = Message.objects.create(conversation=conversation, channel=channel,
+                                     direction="out", body="Имплант под ключ",
+                                     status="queued", created_at=now)
+    assert _words(conversation) == ["имплант", "ключ", "нужн", "чистк"]
+    first = conversation.messages.get(body="Нужна чистка")
+    first.body = "Болит зуб"  # an edit
+    first.save(update_fields=["body"])
+    assert _words(conversation) == ["бол", "зуб", "имплант", "ключ"]
+    message.delete()
+    assert _words(conversation) == ["бол", "зуб"]
+    other = _conversation(channel, 2, now)
+    Message.objects.bulk_create([
+        Message(conversation=other, channel=channel, direction="in", body="Чистка",
+                status="received", created_at=now),
+        Message(conversation=conversation, channel=channel, direction="in", body="Спасибо",
+                status="received", created_at=now)])
+    assert _words(other) == ["чистк"]
+    assert _words(conversation) == ["бол", "зуб", "спасиб"]
+    conversation.delete()
+    assert not ConversationWords.objects.filter(conversation_id=conversation.pk).exists()
+
+
+def test_a_conversation_without_its_words_gets_all_of_them_with_its_next_message(
+        require_postgres, channel, now):
+    conversation = _conversation(channel, 1, now, "Нужна чистка")
+    ConversationWords.objects.filter(conversation=conversation).delete()  # as before 0009
+    Message.objects.create(conversation=conversation, channel=channel, direction="in",
+                           body="Спасибо", status="received", created_at=now)
+    assert _words(conversation) == ["нужн", "спасиб", "чистк"]
+
+
+def test_the_data_migration_fills_the_words_and_can_run_again(require_postgres, channel, now):
+    migration = importlib.import_module("inbox.migrations.0011_conversation_words_fill")
+    before = [_conversation(channel, n, now, "Нужна чистка", f"Имплант {n}") for n in range(3)]
+    silent = _conversation(channel, 3, now)
+    ConversationWords.objects.all().delete()  # as before 0009
+    kept = _conversation(channel, 4, now, "Спасибо")
+    editor = SimpleNamespace(connection=connection)
+    migration.conversation_words_fill(apps, editor)
+    migration.conversation_words_fill(apps, editor)
+    for n, conversation in enumerate(before):
+        assert _words(conversation) == sorted([str(n), "имплант", "нужн", "чистк"])
+    assert _words(silent) == []
+    assert _words(kept) == ["спасиб"]
+
+
+def test_several_words_are_found_in_one_message_not_across_the_conversation_on_postgres(
+        require_postgres, administrator, channel, now):
+    _conversation(channel, 1, now, "Нужна чистка", "Сколько стоит имплант?", name="Врозь")
+    _conversation(channel, 2, now - timedelta(minutes=1), "Чистка импланта", name="Вместе")
+    clinic = channel.clinic
+    assert _found(clinic, administrator, "чистка импланта") == ["Вместе"]
+    assert _found(clinic, administrator, "чистка") == ["Врозь", "Вместе"]
+
+
+@pytest.mark.parametrize("common_at", [1, 1000])
+def test_common_and_rare_words_give_the_same_pages(require_postgres, administrator, channel,
+                                                    now, monkeypatch, common_at):
+    """Whether the list is walked row by row or the conversations with the words are collected
+    first (COMMON_WORDS_AT decides), the pages are the same."""
+    monkeypatch.setattr(selectors, "COMMON_WORDS_AT", common_at)
+    for n in range(PAGE_SIZE + 5):
+        bodies = ["Хочу на чистку зубов"] if n % 3 else ["Чистка", "Зубы болят"]
+        _conversation(channel, n, now - timedelta(minutes=n), *bodies, name=f"Пациент {n}")
+    clinic = channel.clinic
+    first = conversation_page(clinic=clinic, user=administrator, now=now, search="чистку")
+    rest = conversation_page(clinic=clinic, user=administrator, now=now, search="чистку",
+                             cursor=first.next_cursor)
+    assert ([c.contact.display_name for c in first.conversations + rest.conversations]
+            == [f"Пациент {n}" for n in range(PAGE_SIZE + 5)])
+    assert not rest.next_cursor
+    both = [f"Пациент {n}" for n in range(PAGE_SIZE + 5) if n % 3]
+    assert _found(clinic, administrator, "чистка зубов") == both[:PAGE_SIZE]
+    assert _found(clinic, administrator, "Пациент 34") == ["Пациент 34"]
+    assert _found(clinic, administrator, "седация") == []

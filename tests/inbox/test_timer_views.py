@@ -87,6 +87,35 @@ def test_the_waiting_and_overdue_filters(client, administrator, channel):
     assert "overdue by 30 s" in overdue.content.decode()
 
 
+def test_a_row_shows_who_when_what_and_who_holds_it(client, administrator, channel, settings):
+    settings.LANGUAGE_CODE = "ru"
+    waiting = _conversation(channel, 1, NOW - timedelta(minutes=7), due=NOW - timedelta(minutes=2))
+    waiting.assignee, waiting.unread_count = administrator, 2
+    waiting.last_message_preview = "Можно <b>сегодня</b>?"
+    waiting.save()
+    nameless = _conversation(channel, 2, NOW - timedelta(hours=3))
+    ContactIdentity.objects.filter(pk=nameless.contact_id).update(display_name="",
+                                                                  phone="+79161234567")
+    unknown = _conversation(channel, 3, NOW - timedelta(days=2))
+    ContactIdentity.objects.filter(pk=unknown.contact_id).update(display_name="")
+    client.force_login(administrator)
+    body = client.get(reverse("inbox:index"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    rows = body.split('<li class="conversation')[1:]
+    assert len(rows) == 3
+    first = rows[0]
+    assert first.startswith(' unread overdue">')
+    assert f'href="/inbox/c/{waiting.pk}/"' in first and 'title="Telegram"' in first
+    assert '<span class="who">Пациент 1</span>' in first
+    assert 'datetime="2026-11-24T11:53:00+03:00">7\xa0минут</time>' in first
+    assert "Можно &lt;b&gt;сегодня&lt;/b&gt;?" in first
+    assert '<span class="waited">ждёт 7\xa0минут</span>' in first and "countdown-overdue" in first
+    assert administrator.get_full_name() in first
+    assert '<span class="badge" aria-label="непрочитанные">2</span>' in first
+    assert '<span class="who">+79161234567</span>' in rows[1]
+    assert '<span class="who">Неизвестный</span>' in rows[2]
+    assert "waited" not in rows[1] + rows[2] and "badge" not in rows[1] + rows[2]
+
+
 def test_urgency_pages_do_not_repeat_or_skip(client, administrator, channel):
     for n in range(PAGE_SIZE + 10):
         due = NOW + timedelta(minutes=n % 7 - 3) if n % 2 else None
