@@ -7,7 +7,7 @@ each leaves a system line in the thread (the staff see it; the patient never doe
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.models import Availability, Clinic, Membership
@@ -134,12 +134,28 @@ def _live_dialogues() -> Count:
                                        f"{assigned}__clinic_id": F("clinic_id")}))
 
 
+def members_free(*, clinic: Clinic) -> QuerySet[Membership]:
+    """Online members under the clinic's cap of live dialogues (their count as `live`)."""
+    return (Membership.objects.filter(clinic=clinic, availability=Availability.ONLINE)
+            .annotate(live=_live_dialogues()).filter(live__lt=clinic.max_live_dialogues))
+
+
+def queue_wait_minutes(*, clinic: Clinic, waiting_since: datetime | None = None) -> int:
+    """The queue's estimate: one reply standard per unassigned waiting conversation ahead, plus
+    one. Without `waiting_since` (a website visitor who has not written yet) every waiting
+    conversation is ahead."""
+    ahead = Conversation.objects.filter(clinic=clinic, assignee__isnull=True,
+                                        status__in=LIVE_STATUSES,
+                                        last_patient_message_at__isnull=False)
+    if waiting_since is not None:
+        ahead = ahead.filter(last_patient_message_at__lt=waiting_since)
+    return (ahead.count() + 1) * clinic.first_reply_minutes
+
+
 def _pick(clinic: Clinic, conversation: Conversation) -> Membership | None:
     """An online member under the clinic's cap, other than the one who holds it: the one who
     last answered this patient if they can, else the one with the fewest live dialogues."""
-    free = list(Membership.objects.filter(clinic=clinic, availability=Availability.ONLINE)
-                .exclude(user_id=conversation.assignee_id)
-                .annotate(live=_live_dialogues()).filter(live__lt=clinic.max_live_dialogues)
+    free = list(members_free(clinic=clinic).exclude(user_id=conversation.assignee_id)
                 .select_related("user").order_by("live", "id"))
     if not free or conversation.patient_id is None:
         return free[0] if free else None
@@ -212,10 +228,8 @@ def _queue_greeting(conversation: Conversation, clinic: Clinic, now: datetime) -
         greeted = greeted.filter(created_at__gt=answered)
     if greeted.exists():
         return
-    ahead = Conversation.objects.filter(
-        clinic=clinic, assignee__isnull=True, status__in=LIVE_STATUSES,
-        last_patient_message_at__lt=conversation.last_patient_message_at).count()
-    minutes = (ahead + 1) * clinic.first_reply_minutes
+    minutes = queue_wait_minutes(clinic=clinic,
+                                 waiting_since=conversation.last_patient_message_at)
     from inbox.services.outbound import SendRefused, message_send
 
     try:

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -30,8 +29,8 @@ from clinic.models import (
 from clinic.phones import phone_normalize
 from clinic.selectors import clinic_hours
 from clinic.services import consent_record
-from inbox.models import Channel, ContactIdentity, Conversation, default_widget
-from inbox.services.assignment import LIVE_STATUSES
+from inbox.models import Channel, ContactIdentity, default_widget
+from inbox.services.assignment import members_free, queue_wait_minutes
 from inbox.services.auto_replies import when_phrase
 from inbox.services.live import inbox_changed
 
@@ -138,26 +137,6 @@ class AnswerStatus:
     expected_wait_minutes: int | None  # only when everyone online is at the dialogue cap
 
 
-def queue_wait_minutes(*, clinic: Clinic, waiting_since: datetime | None = None) -> int:
-    """The automatic queue greeting's estimate (inbox.services.assignment): one reply standard
-    per unassigned waiting conversation ahead, plus one. Without `waiting_since` (a visitor who
-    has not written yet) every waiting conversation is ahead."""
-    ahead = Conversation.objects.filter(clinic=clinic, assignee__isnull=True,
-                                        status__in=LIVE_STATUSES,
-                                        last_patient_message_at__isnull=False)
-    if waiting_since is not None:
-        ahead = ahead.filter(last_patient_message_at__lt=waiting_since)
-    return (ahead.count() + 1) * clinic.first_reply_minutes
-
-
-def _someone_free(clinic: Clinic, online: list[int]) -> bool:
-    """Whether an online member has fewer live dialogues than the clinic's cap."""
-    live = dict(Conversation.objects.filter(clinic=clinic, assignee_id__in=online,
-                                            status__in=LIVE_STATUSES)
-                .values("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
-    return any(live.get(user_id, 0) < clinic.max_live_dialogues for user_id in online)
-
-
 def answer_status(*, clinic: Clinic, now: datetime) -> AnswerStatus:
     """What the widget tells a visitor before they write, by the rules the automatic replies
     follow: out of hours, the next opening (as in the out-of-hours reply); everyone online at
@@ -182,7 +161,7 @@ def answer_status(*, clinic: Clinic, now: datetime) -> AnswerStatus:
                             ngettext("We will answer within %(minutes)s minute.",
                                      "We will answer within %(minutes)s minutes.", minutes)
                             % {"minutes": minutes}, None)
-    if _someone_free(clinic, online):
+    if members_free(clinic=clinic).exists():
         return AnswerStatus(True, True, now, "", None)
     minutes = queue_wait_minutes(clinic=clinic)
     return AnswerStatus(True, True, now + timedelta(minutes=minutes),
