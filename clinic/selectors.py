@@ -76,10 +76,8 @@ def consent_granted(*, events: Iterable[ConsentEvent], topic: str, channel: str)
     """Whether messages of `topic` may reach the patient on `channel`. `events` are the
     patient's ledger rows, newest first: the newest row for the topic on this channel or on
     every channel ("") decides; with none, the topic's default (see OPT_IN_TOPICS)."""
-    for event in events:
-        if event.topic == topic and event.channel in ("", channel):
-            return event.granted
-    return topic not in OPT_IN_TOPICS
+    event = consent_deciding_event(events=events, topic=topic, channel=channel)
+    return event.granted if event is not None else topic not in OPT_IN_TOPICS
 
 
 MESSAGE_CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.WEBCHAT, Channel.SMS,
