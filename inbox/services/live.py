@@ -28,12 +28,22 @@ def _key(clinic_id: int) -> str:
     return f"inbox-version:{clinic_id}"
 
 
-def _announce(clinic_id: int) -> None:
+def _bump(key: str) -> None:
+    """Move a version on. A cache outage only costs liveness: inboxes fall back to their slow
+    poll, a widget's long-poll ends on time."""
     try:
-        cache.set(_key(clinic_id), time.time_ns(), TIMEOUT)
-    except Exception:  # noqa: BLE001 — Redis is down: inboxes fall back to their slow poll
-        logger.warning("could not announce an inbox change of clinic %s", clinic_id,
-                       exc_info=True)
+        cache.set(key, time.time_ns(), TIMEOUT)
+    except Exception:  # noqa: BLE001 — Redis is down
+        logger.warning("could not announce a change (%s)", key, exc_info=True)
+
+
+def _read(key: str) -> int | None:
+    """A version (0 before any change); None when the cache cannot be read."""
+    try:
+        return cache.get(key) or 0
+    except Exception:  # noqa: BLE001 — Redis is down
+        logger.warning("could not read a version (%s)", key, exc_info=True)
+        return None
 
 
 _gathered: ContextVar[set[int] | None] = ContextVar("inbox_changes_gathered", default=None)
@@ -46,7 +56,7 @@ def inbox_changed(clinic_id: int) -> None:
     if gathered is not None:
         gathered.add(clinic_id)
     else:
-        transaction.on_commit(lambda: _announce(clinic_id))
+        transaction.on_commit(lambda: _bump(_key(clinic_id)))
 
 
 @contextmanager
@@ -64,12 +74,7 @@ def inbox_changes_gathered() -> Iterator[None]:
 
 
 def inbox_version(clinic_id: int) -> int:
-    try:
-        return cache.get(_key(clinic_id)) or 0
-    except Exception:  # noqa: BLE001 — Redis is down: "no news", the slow poll still runs
-        logger.warning("could not read the inbox version of clinic %s", clinic_id,
-                       exc_info=True)
-        return 0
+    return _read(_key(clinic_id)) or 0  # Redis is down: "no news", the slow poll still runs
 
 
 # --- The website chat: one version per visitor ---------------------------------------------
@@ -78,24 +83,12 @@ def _contact_key(contact_id: int) -> str:
     return f"webchat-version:{contact_id}"
 
 
-def _contact_announce(contact_id: int) -> None:
-    try:
-        cache.set(_contact_key(contact_id), time.time_ns(), TIMEOUT)
-    except Exception:  # noqa: BLE001 — Redis is down: the widget's long-poll ends on time
-        logger.warning("could not announce a website chat change of contact %s", contact_id,
-                       exc_info=True)
-
-
 def contact_changed(contact_id: int) -> None:
     """Announce, after the commit, that a visitor has something new to fetch."""
-    transaction.on_commit(lambda: _contact_announce(contact_id))
+    transaction.on_commit(lambda: _bump(_contact_key(contact_id)))
 
 
 def contact_version(contact_id: int) -> int | None:
-    """The visitor's version (0 before any change); None when the cache cannot be read."""
-    try:
-        return cache.get(_contact_key(contact_id)) or 0
-    except Exception:  # noqa: BLE001 — the caller falls back to asking the database
-        logger.warning("could not read the website chat version of contact %s", contact_id,
-                       exc_info=True)
-        return None
+    """The visitor's version (0 before any change); None when the cache cannot be read (the
+    caller then asks the database)."""
+    return _read(_contact_key(contact_id))
